@@ -1,0 +1,42 @@
+"""tapegrad: TensorFlow's GradientTape API, small, fast and NumPy-backed.
+
+    >>> import tapegrad as tf
+    >>> x = tf.Variable(20.0, name="hours_worked")
+    >>> with tf.GradientTape() as tape:
+    ...     result = 0.25 * x**2 + 500
+    >>> print(tape.gradient(result, x))
+    tf.Tensor(10.0, shape=(), dtype=float32)
+
+This module is the TensorFlow namespace: imports and aliases only, no logic.
+"""
+
+from __future__ import annotations
+
+from . import ops as _ops  # installs Tensor operators and the engine's hooks
+from ._core import (DType, GradientTape, Tensor, TensorShape, UnconnectedGradients, Variable, as_dtype,
+                    custom_gradient, function)
+from ._core.dtypes import (bool, complex64, complex128, double, float16, float32, float64, half, int8, int16,
+                           int32, int64, uint8, uint16, uint32, uint64)
+from ._core.tensor import _TensorLike
+from .ops import (abs, add, broadcast_to, cast, concat, constant, convert_to_tensor, cos, divide, equal, exp,
+                  expand_dims, fill, greater, greater_equal, identity, less, less_equal, log, logical_and,
+                  logical_not, logical_or, matmul, maximum, minimum, multiply, negative, not_equal, ones,
+                  ones_like, range, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod,
+                  reduce_sum, reshape, sigmoid, sign, sin, sqrt, square, squeeze, stack, stop_gradient, subtract,
+                  tanh, transpose, unstack, where, zeros, zeros_like)
+from .ops.elementwise import pow, log1p, floordiv, floormod  # noqa: F401
+from . import autodiff, errors, linalg, math, nn  # noqa: E402
+
+__version__ = "0.1.0"
+newaxis = None
+truediv = divide
+realdiv = divide
+mod = floormod
+
+
+def is_tensor(x) -> bool:
+    """True for tapegrad Tensors and Variables (TensorFlow's `tf.is_tensor`)."""
+    return isinstance(x, _TensorLike)
+
+
+__all__ = [n for n in dir() if not n.startswith("_")]

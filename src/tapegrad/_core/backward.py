@@ -1,0 +1,75 @@
+"""The reverse sweep: prune, call VJP rules, unbroadcast, accumulate, free.
+
+Key decisions:
+- Iterative: one forward pass marks the entries reachable from the sources, one reverse pass over the
+  entry list calls the rules. Depth never touches Python's recursion limit.
+- `None` is the zero gradient inside the engine; real zeros are made only at the API boundary.
+- Rules ignore broadcasting; gradients are summed down to their input's shape here (`unbroadcast`), keeping
+  any leading batch dimensions the cotangent carries (vectorized Jacobians).
+- Rules are written with tapegrad ops, so an outer tape records this sweep (higher-order derivatives).
+- A non-persistent tape's entries are dropped one by one as the sweep passes them.
+"""
+
+from __future__ import annotations
+
+from .primitive import hooks
+from .tensor import Tensor
+
+
+def backward(entries: list, seeds: list, source_ids: list, release: bool) -> dict:
+    """Gradients by tensor id for `source_ids`, given `(target id, seed)` pairs."""
+    sources = set(source_ids)
+    n = len(entries)
+    # Forward pass: which entries depend on a source?
+    reach = set(sources)
+    live = bytearray(n)
+    for i in range(n):
+        prim, args, params, out = entries[i]
+        for a in args:
+            if a.__class__ is Tensor and a._id in reach:
+                live[i] = 1
+                if out.__class__ is tuple:
+                    reach.update(o._id for o in out)
+                else:
+                    reach.add(out._id)
+                break
+    cot: dict = {}
+    for tid, seed in seeds:
+        prev = cot.get(tid)
+        cot[tid] = seed if prev is None else hooks.add(prev, seed)
+    add = hooks.add
+    unbroadcast = hooks.unbroadcast
+    for i in range(n - 1, -1, -1):
+        if not live[i]:
+            if release:
+                entries[i] = None
+            continue
+        prim, args, params, out = entries[i]
+        if release:
+            entries[i] = None
+        if out.__class__ is tuple:
+            gs = [cot.get(o._id) if o._id in sources else cot.pop(o._id, None) for o in out]
+            if all(g is None for g in gs):
+                continue
+            g0 = next(g for g in gs if g is not None)
+            nbatch = g0._value.ndim - next(o for o, g in zip(out, gs) if g is not None)._value.ndim
+            g = tuple(hooks.zeros_like_batched(o, g0, nbatch) if gk is None else gk for o, gk in zip(out, gs))
+        else:
+            oid = out._id
+            g = cot.get(oid) if oid in sources else cot.pop(oid, None)
+            if g is None:
+                continue
+            nbatch = g._value.ndim - out._value.ndim
+        needed = [a.__class__ is Tensor and a._id in reach for a in args]
+        grads = prim.vjp(g, out, args, params, needed)
+        for k, a in enumerate(args):
+            if not needed[k]:
+                continue
+            gk = grads[k]
+            if gk is None:
+                continue
+            gk = unbroadcast(gk, a, nbatch)
+            aid = a._id
+            prev = cot.get(aid)
+            cot[aid] = gk if prev is None else add(prev, gk)
+    return {sid: cot.get(sid) for sid in source_ids}

@@ -1,0 +1,296 @@
+"""Primitives: an op's forward, VJP and JVP rules, declared side by side, and the wrappers that run them.
+
+Key decisions:
+- A primitive's `impl(xp, *arrays, **params)` does the array work with the array namespace `xp`.
+  Positional arguments are the op's tensor inputs; keyword arguments are static parameters.
+- VJP rules come one per positional input (HIPS autograd's style), `rule(g, ans, *args, **params)`, or as
+  one rule for all inputs where they share work. JVP rules mirror them: `rule(t, ans, *args, **params)`.
+  `None` means "no gradient for this input". Rules are written with tapegrad ops.
+- The wrappers made by `unary_op`, `binary_op` and `nary_op` are the hot path: with no tape active they
+  convert, call `impl`, wrap, and return. Backend errors are turned into TensorFlow's error classes naming
+  the op, the shapes and the dtypes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _backend
+from . import dtypes as _dt
+from .errors import InvalidArgumentError
+from .tape import record
+from .tensor import Tensor, Variable, _TensorLike, read, to_array, wrap
+from .tensor import _active as _ACTIVE
+
+REGISTRY: dict[str, Primitive] = {}
+_NS = _backend._NAMESPACES
+for _t in (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+           np.uint32, np.uint64, np.bool_, np.complex64, np.complex128):
+    _NS[_t] = np
+_ns_of = _backend.namespace_of
+_EMPTY: dict = {}
+
+
+class Primitive:
+    """One differentiable (or not) operation: forward `impl`, VJP and JVP rules, sample inputs for tests."""
+
+    __slots__ = ("name", "impl", "vjps", "vjp_all", "jvps", "jvp_all", "differentiable", "samples",
+                 "__weakref__")
+
+    def __init__(self, name: str, impl, differentiable: bool = True):
+        self.name = name
+        self.impl = impl
+        self.vjps = None
+        self.vjp_all = None
+        self.jvps = None
+        self.jvp_all = None
+        self.differentiable = differentiable
+        self.samples = None
+
+    def vjp(self, g, ans, args, params, needed):
+        if self.vjp_all is not None:
+            return self.vjp_all(g, ans, *args, **params)
+        rules = self.vjps
+        if rules is None:
+            raise LookupError(f"No gradient defined for operation '{self.name}' (op type: {self.name}). "
+                              "Wrap the computation in tf.stop_gradient, or give it a tf.custom_gradient.")
+        return [rule(g, ans, *args, **params) if need and rule is not None else None
+                for rule, need in zip(rules, needed)]
+
+    def jvp(self, tangents, ans, args, params):
+        if self.jvp_all is not None:
+            return self.jvp_all(tangents, ans, *args, **params)
+        rules = self.jvps
+        if rules is None:
+            raise LookupError(f"No forward-mode (JVP) rule defined for operation '{self.name}'.")
+        total = None
+        for rule, t in zip(rules, tangents):
+            if t is None or rule is None:
+                continue
+            c = rule(t, ans, *args, **params)
+            total = c if total is None else hooks.add(total, c)
+        return total
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+def defprimitive(name: str, impl, differentiable: bool = True) -> Primitive:
+    """Registers a primitive under its TensorFlow op type name (e.g. 'Sin', 'MatMul')."""
+    if name in REGISTRY:
+        raise ValueError(f"primitive {name!r} is already defined")
+    prim = Primitive(name, impl, differentiable)
+    REGISTRY[name] = prim
+    return prim
+
+
+def defvjp(prim: Primitive, *rules) -> None:
+    """One VJP rule per positional input: `rule(g, ans, *args, **params)`; None for no gradient."""
+    prim.vjps = rules
+
+
+def defvjp_all(prim: Primitive, rule) -> None:
+    """One rule for all inputs: `rule(g, ans, *args, **params)` returns a sequence, one item per input."""
+    prim.vjp_all = rule
+
+
+def defjvp(prim: Primitive, *rules) -> None:
+    """One JVP rule per positional input: `rule(t, ans, *args, **params)`; contributions are summed."""
+    prim.jvps = rules
+
+
+def defjvp_all(prim: Primitive, rule) -> None:
+    """One JVP rule for all inputs: `rule(tangents, ans, *args, **params)` (None tangents for constants)."""
+    prim.jvp_all = rule
+
+
+def def_linear(prim: Primitive, op, argnum: int = 0) -> None:
+    """Declares `op` linear in input `argnum` (params fixed): its JVP is the op applied to the tangent."""
+    def jvp(t, ans, *args, **params):
+        args = list(args)
+        args[argnum] = t
+        return op(*args, **params)
+
+    rules = [None] * (argnum + 1)
+    rules[argnum] = jvp
+    prim.jvps = tuple(rules)
+
+
+def samples(prim: Primitive, *cases) -> None:
+    """Sample inputs for the registry-driven gradient tests: each case a (args, params[, domain]) tuple."""
+    prim.samples = cases
+
+
+class _Hooks:
+    """Ops the engine needs (add, unbroadcast, ones_like, ...), installed by the op library at import."""
+
+    def __getattr__(self, name):
+        raise RuntimeError(f"tapegrad engine hook {name!r} is not installed; import tapegrad, not tapegrad._core.")
+
+
+hooks = _Hooks()
+
+
+# --------------------------------------------------------------------------- converting inputs
+
+def as_input(x):
+    """A Tensor for any op input (a Variable read is a Tensor carrying the variable's id)."""
+    cls = x.__class__
+    if cls is Tensor:
+        return x
+    if cls is Variable:
+        return read(x) if _ACTIVE[0] else x
+    return wrap(to_array(x))
+
+
+def convert(x, dtype=None) -> Tensor:
+    """`tf.convert_to_tensor`: a Tensor (a Variable is read), Python values by TensorFlow's rules."""
+    cls = x.__class__
+    if cls is Tensor and dtype is None:
+        return x
+    if cls is Variable:
+        t = read(x)
+        if dtype is not None:
+            to_array(t, dtype)  # checks the dtype
+        return t
+    if cls is Tensor:
+        to_array(x, dtype)
+        return x
+    return wrap(to_array(x, dtype))
+
+
+def _dtype_error(prim: Primitive, k: int, want, got) -> InvalidArgumentError:
+    w, g = _dt.from_array(want).name, _dt.from_array(got).name
+    return InvalidArgumentError(
+        None, prim.name,
+        f"cannot compute {prim.name} as input #{k}(zero-based) was expected to be a {w} tensor but is a {g} "
+        f"tensor [Op:{prim.name}]. Both operands must have the same dtype: cast one, e.g. tf.cast(y, tf.{w}).")
+
+
+def _binary_inputs(prim: Primitive, x, y):
+    """TensorFlow's binary-op conversion: a non-tensor operand takes the tensor operand's dtype."""
+    xt = isinstance(x, _TensorLike)
+    yt = isinstance(y, _TensorLike)
+    if xt:
+        x = as_input(x)
+    if yt:
+        y = as_input(y)
+    if xt and yt:
+        if x._value.dtype != y._value.dtype:
+            raise _dtype_error(prim, 1, x._value.dtype, y._value.dtype)
+        return x, y
+    if xt:
+        return x, _adopt(prim, y, x, 1)
+    if yt:
+        return _adopt(prim, x, y, 0), y
+    x = wrap(to_array(x))
+    return x, _adopt(prim, y, x, 1)
+
+
+def _adopt(prim, value, other: Tensor, k: int):
+    """A non-tensor operand converted to `other`'s dtype. Python floats/ints beside a float tensor stay
+    Python numbers: NumPy keeps the tensor's dtype for them (NEP 50), and it saves a conversion."""
+    kind = other._value.dtype.kind
+    cls = value.__class__
+    if (cls is float or cls is int) and kind in "fc":
+        return value
+    try:
+        return wrap(to_array(value, other._value.dtype))
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{prim.name}: cannot use {value!r:.60} as input #{k} beside a "
+                        f"{_dt.from_array(other._value).name} tensor: {e}") from None
+
+
+def _op_error(prim: Primitive, args, params, err: Exception) -> Exception:
+    if isinstance(err, (InvalidArgumentError, TypeError, LookupError)) and not isinstance(err, (IndexError,
+                                                                                                 KeyError)):
+        return err
+    desc = ", ".join(
+        f"{tuple(a._value.shape)} {_dt.from_array(a._value).name}" if isinstance(a, _TensorLike) else repr(a)
+        for a in args)
+    extra = "".join(f", {k}={v!r}" for k, v in params.items()) if params else ""
+    msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+    cls = IndexError if isinstance(err, IndexError) else InvalidArgumentError
+    if cls is IndexError:
+        return IndexError(f"{prim.name}: {msg} (inputs: {desc}{extra}) [Op:{prim.name}]")
+    return InvalidArgumentError(None, prim.name, f"{prim.name}: {msg} (inputs: {desc}{extra}) [Op:{prim.name}]")
+
+
+# --------------------------------------------------------------------------- op wrappers (hot path)
+
+def _wrap_out(out):
+    if out.__class__ is tuple or out.__class__ is list:
+        return tuple(wrap(o) for o in out)
+    return wrap(out)
+
+
+def unary_op(prim: Primitive):
+    """The op function for a one-input primitive with no parameters (sin, exp, neg, ...)."""
+    impl = prim.impl
+    diff = prim.differentiable
+
+    def op(x, name=None):
+        if x.__class__ is not Tensor:
+            x = as_input(x)
+        v = x._value
+        try:
+            ans = wrap(impl(_NS.get(v.__class__) or _ns_of(v), v))
+        except Exception as e:
+            raise _op_error(prim, (x,), _EMPTY, e) from None
+        if diff and _ACTIVE[0]:
+            record(prim, (x,), ans, _EMPTY)
+        return ans
+
+    op.__name__ = prim.name
+    return op
+
+
+def binary_op(prim: Primitive):
+    """The op function for a two-input elementwise primitive with TensorFlow's dtype rules (add, mul, ...)."""
+    impl = prim.impl
+    diff = prim.differentiable
+
+    def op(x, y, name=None):
+        if x.__class__ is Tensor and y.__class__ is Tensor:
+            xv = x._value
+            yv = y._value
+            if xv.dtype is not yv.dtype and xv.dtype != yv.dtype:
+                raise _dtype_error(prim, 1, xv.dtype, yv.dtype)
+        else:
+            x, y = _binary_inputs(prim, x, y)
+            xv = x._value if isinstance(x, _TensorLike) else x
+            yv = y._value if isinstance(y, _TensorLike) else y
+        v = xv if isinstance(x, _TensorLike) else yv
+        try:
+            ans = wrap(impl(_NS.get(v.__class__) or _ns_of(v), xv, yv))
+        except Exception as e:
+            raise _op_error(prim, (x, y), _EMPTY, e) from None
+        if diff and _ACTIVE[0]:
+            record(prim, (x, y), ans, _EMPTY)
+        return ans
+
+    op.__name__ = prim.name
+    return op
+
+
+def apply(prim: Primitive, args: tuple, params: dict = _EMPTY):
+    """Runs `prim` on already converted tensor inputs; records it when a tape or accumulator is active."""
+    vals = [a._value for a in args]
+    v = vals[0] if vals else None
+    xp = np if v is None else (_NS.get(v.__class__) or _ns_of(v))
+    try:
+        ans = _wrap_out(prim.impl(xp, *vals, **params))
+    except Exception as e:
+        raise _op_error(prim, args, params, e) from None
+    if prim.differentiable and _ACTIVE[0]:
+        record(prim, args, ans, params)
+    return ans
+
+
+def nary_op(prim: Primitive):
+    """The op function for a primitive with tensor inputs and keyword parameters (reduce_sum, matmul, ...)."""
+    def op(*args, **params):
+        return apply(prim, tuple(as_input(a) for a in args), params)
+
+    op.__name__ = prim.name
+    return op

@@ -1,0 +1,420 @@
+"""Tensor (immutable) and Variable (mutable, trainable, named `name:0`).
+
+Key decisions:
+- A Tensor is a value plus an integer id from a counter (never Python's `id()`, which is reused after
+  garbage collection). Tapes key everything by that id. Arithmetic dunders only call ops; the op module
+  installs them here (`install_operator`), so this module imports no op.
+- A Variable keeps one id for its whole life. `assign*` *replaces* its array rather than writing into it,
+  so a tensor read from the variable earlier (and saved on a tape for the backward pass) keeps the value it
+  had when it was read, as TensorFlow's snapshots do, at no copying cost.
+- A read of a Variable while a tape or accumulator is active is a `Tensor` carrying the variable's id, so
+  every read's gradient lands on the variable and sums, as in TensorFlow.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from .. import _backend
+from . import dtypes as _dt
+from .shape import TensorShape
+
+_next_id = itertools.count(1).__next__
+_new = object.__new__
+
+# Filled by the tape module: (state, active counter). Kept here as module globals to keep reads cheap.
+_state = None
+_active = [0]
+
+
+def _numpy_text(value, is_repr: bool) -> str:
+    a = _backend.to_numpy(value)
+    if a.ndim == 0:
+        text = str(a[()])
+    else:
+        text = repr(a) if is_repr else str(a)
+    if "\n" in text:
+        text = "\n" + text
+    return text
+
+
+class _TensorLike:
+    """What Tensor and Variable share: properties, conversions and the (installed) operators."""
+
+    __slots__ = ()
+    # NumPy defers binary operators to ours (ndarray * Tensor -> Tensor.__rmul__), as it does for TF tensors.
+    __array_priority__ = 100
+
+    @property
+    def shape(self) -> TensorShape:
+        return TensorShape(self._value.shape)
+
+    def get_shape(self) -> TensorShape:
+        return self.shape
+
+    @property
+    def dtype(self) -> _dt.DType:
+        return _dt.from_array(self._value)
+
+    @property
+    def ndim(self) -> int:
+        return len(self._value.shape)
+
+    @property
+    def device(self) -> str:
+        return "/job:localhost/replica:0/task:0/device:CPU:0"
+
+    def numpy(self):
+        """The value as a NumPy array (a NumPy scalar for rank 0), copied, as TensorFlow returns it.
+
+        >>> import tapegrad as tf
+        >>> tf.constant([1.0, 2.0]).numpy()
+        array([1., 2.], dtype=float32)
+        """
+        a = _backend.to_numpy(self._value)
+        return a[()] if a.ndim == 0 else a.copy()
+
+    def __array__(self, dtype=None, copy=None):
+        a = _backend.to_numpy(self._value)
+        a = np.asarray(a) if dtype is None else a.astype(dtype, copy=False)
+        return a.copy() if copy else a
+
+    def __len__(self) -> int:
+        shape = self._value.shape
+        if not shape:
+            raise TypeError(f"len() of a scalar {type(self).__name__} is not defined: it has shape ().")
+        return shape[0]
+
+    def __iter__(self):
+        shape = self._value.shape
+        if not shape:
+            raise TypeError(f"Cannot iterate over a scalar {type(self).__name__} (shape ()).")
+        for i in range(shape[0]):
+            yield self[i]
+
+    def _scalar(self, what: str):
+        a = _backend.to_numpy(self._value)
+        if a.size != 1:
+            raise TypeError(f"{what}() needs a tensor with exactly one element; this one has shape "
+                            f"{tuple(a.shape)}. Reduce it first (e.g. tf.reduce_sum) or index one element.")
+        return a.reshape(())[()]
+
+    def __bool__(self) -> bool:
+        a = _backend.to_numpy(self._value)
+        if a.size != 1:
+            raise ValueError(f"The truth value of a tensor of shape {tuple(a.shape)} is ambiguous; "
+                             "use tf.reduce_any or tf.reduce_all.")
+        return bool(a.reshape(())[()])
+
+    def __float__(self) -> float:
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __complex__(self) -> complex:
+        return complex(self._scalar("complex"))
+
+    def __index__(self) -> int:
+        if self._value.dtype.kind not in "iu" or self._value.shape:
+            raise TypeError(f"Only integer scalar tensors can be used as an index; got shape "
+                            f"{tuple(self._value.shape)} and dtype {self.dtype.name}.")
+        return int(self._scalar("index"))
+
+    def __format__(self, format_spec: str) -> str:
+        return self.numpy().__format__(format_spec)
+
+    def __hash__(self):
+        raise TypeError(f"{type(self).__name__} is unhashable (== compares elementwise). "
+                        "Use tensor.ref() as the key instead.")
+
+    def ref(self) -> _Ref:
+        """A hashable reference to this tensor, for use as a dict key or set member."""
+        return _Ref(self)
+
+    def __reduce__(self):
+        return (_rebuild_tensor, (self.numpy(),))
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+def _rebuild_tensor(value):
+    return wrap(np.asarray(value))
+
+
+class _Ref:
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj):
+        self._obj = obj
+
+    def deref(self):
+        return self._obj
+
+    def __hash__(self):
+        return self._obj._id
+
+    def __eq__(self, other):
+        return isinstance(other, _Ref) and other._obj._id == self._obj._id
+
+
+class Tensor(_TensorLike):
+    """An immutable multidimensional array that tapes can record operations on.
+
+    Create tensors with `tf.constant` or `tf.convert_to_tensor`; every op returns one.
+
+    >>> import tapegrad as tf
+    >>> print(tf.constant(10.0))
+    tf.Tensor(10.0, shape=(), dtype=float32)
+    """
+
+    __slots__ = ("_value", "_id", "__weakref__")
+
+    def __init__(self, value, _id=None):
+        self._value = value
+        self._id = _next_id() if _id is None else _id
+
+    def __repr__(self) -> str:
+        return (f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, "
+                f"numpy={_numpy_text(self._value, True)}>")
+
+    def __str__(self) -> str:
+        return f"tf.Tensor({_numpy_text(self._value, False)}, shape={self.shape}, dtype={self.dtype.name})"
+
+
+def wrap(value) -> Tensor:
+    """A new Tensor around an array, with a fresh id (the ops' fast path)."""
+    t = _new(Tensor)
+    t._value = value
+    t._id = _next_id()
+    return t
+
+
+def snapshot(value, id_: int) -> Tensor:
+    """A Tensor holding `value` under an existing id (a Variable's read)."""
+    t = _new(Tensor)
+    t._value = value
+    t._id = id_
+    return t
+
+
+class Variable(_TensorLike):
+    """A mutable, named tensor whose reads inside a GradientTape are watched when it is trainable.
+
+    >>> import tapegrad as tf
+    >>> x = tf.Variable(20.0, name="hours_worked")
+    >>> x
+    <tf.Variable 'hours_worked:0' shape=() dtype=float32, numpy=20.0>
+    >>> x.assign_add(1.0).numpy()
+    21.0
+    """
+
+    __slots__ = ("_value", "_id", "_name", "_trainable", "__weakref__")
+
+    def __init__(self, initial_value=None, trainable: bool | None = None, validate_shape: bool = True,
+                 caching_device=None, name: str | None = None, variable_def=None, dtype=None,
+                 import_scope=None, constraint=None, synchronization=None, aggregation=None,
+                 shape=None, experimental_enable_variable_lifting=True):
+        if initial_value is None:
+            raise ValueError("tf.Variable needs an initial_value (a tensor, array, Python number or a "
+                             "callable returning one).")
+        if callable(initial_value) and not isinstance(initial_value, _TensorLike):
+            initial_value = initial_value()
+        value = to_array(initial_value, dtype)
+        if shape is not None and validate_shape:
+            want = TensorShape(shape)
+            if want.is_fully_defined() and tuple(want) != tuple(value.shape):
+                raise ValueError(f"tf.Variable: initial_value has shape {tuple(value.shape)} but shape="
+                                 f"{tuple(want)} was given.")
+        self._value = _owned(value)
+        self._id = _next_id()
+        self._name = "Variable" if name is None else str(name)
+        self._trainable = True if trainable is None else bool(trainable)
+
+    @property
+    def name(self) -> str:
+        return self._name + ":0"
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def handle(self):
+        return self
+
+    def value(self) -> Tensor:
+        """The current value as a Tensor (a read: watched by tapes, like any use of the variable)."""
+        return read(self)
+
+    def read_value(self) -> Tensor:
+        """The current value as a Tensor (a read: watched by tapes, like any use of the variable)."""
+        return read(self)
+
+    def _new_value(self, value, op: str):
+        new = to_array(value, None)
+        mine = self._value
+        if tuple(new.shape) != tuple(mine.shape):
+            raise ValueError(f"Variable.{op} on '{self.name}': shape mismatch: the variable has shape "
+                             f"{tuple(mine.shape)} and the value has shape {tuple(new.shape)}. "
+                             "Variables keep their shape; create a new tf.Variable for a new shape.")
+        if new.dtype != mine.dtype:
+            if isinstance(value, _TensorLike) or (_backend.is_array(value) and new.ndim):
+                raise TypeError(f"Variable.{op} on '{self.name}': dtype mismatch: the variable is "
+                                f"{_dt.from_array(mine).name} and the value is {_dt.from_array(new).name}. "
+                                "Cast the value first with tf.cast.")
+            new = to_array(value, _dt.from_array(mine))
+        return new
+
+    def assign(self, value, use_locking=None, name=None, read_value=True) -> Variable:
+        """Sets the variable's value (never recorded on a tape) and returns the variable."""
+        self._value = _owned(self._new_value(value, "assign"))
+        return self
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True) -> Variable:
+        """Adds `delta` to the variable's value (never recorded on a tape) and returns the variable."""
+        d = self._new_value(delta, "assign_add")
+        self._value = self._value + d
+        return self
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True) -> Variable:
+        """Subtracts `delta` from the variable's value (never recorded on a tape) and returns the variable."""
+        d = self._new_value(delta, "assign_sub")
+        self._value = self._value - d
+        return self
+
+    def __repr__(self) -> str:
+        return (f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}, "
+                f"numpy={_numpy_text(self._value, True)}>")
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        return (_rebuild_variable, (self.numpy(), self._trainable, self._name))
+
+
+def _rebuild_variable(value, trainable, name):
+    return Variable(np.asarray(value), trainable=trainable, name=name)
+
+
+def _owned(value):
+    """Arrays a Variable holds are never shared with the caller (the caller may mutate theirs)."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+def read(var: Variable) -> Tensor:
+    """A Variable's current value as a Tensor with the variable's id; tells active tapes it was accessed."""
+    if _active[0]:
+        _state.variable_accessed(var)
+    return snapshot(var._value, var._id)
+
+
+# --------------------------------------------------------------------------- conversion (TF's rules)
+
+_PY_DEFAULT = {float: np.float32, int: np.int32, bool: np.bool_, complex: np.complex64}
+
+
+def to_array(value, dtype=None):
+    """An array for `value` under TensorFlow's conversion rules (Python floats -> float32, ints -> int32).
+
+    `dtype` (anything `tf.as_dtype` accepts) is the requested dtype: Python values are converted to it,
+    arrays and tensors must already have it.
+    """
+    want = None if dtype is None else _dt.numpy_dtype(dtype)
+    if isinstance(value, _TensorLike):
+        v = value._value
+        if want is not None and v.dtype != want:
+            raise TypeError(f"Tensor conversion requested dtype {_dt.as_dtype(want).name} for a tensor of "
+                            f"dtype {value.dtype.name}; use tf.cast to change a tensor's dtype.")
+        return v
+    if isinstance(value, (np.ndarray, np.generic)):
+        if want is not None and value.dtype != want:
+            if value.dtype.kind in "fc" and want.kind in "iub" or value.dtype.kind == "c" and want.kind == "f":
+                raise TypeError(f"Cannot convert an array of dtype {value.dtype} to {_dt.as_dtype(want).name} "
+                                "without losing information; use tf.cast.")
+            value = value.astype(want)
+        return np.asarray(value)
+    if _backend.is_array(value):
+        if want is not None and _backend.numpy_dtype_of(value) != want:
+            xp = _backend.namespace_of(value)
+            value = xp.astype(value, getattr(xp, want.name))
+        return value
+    return _python_to_array(value, want)
+
+
+def _python_to_array(value, want):
+    py = type(value)
+    if want is None:
+        want = _PY_DEFAULT.get(py)
+        if want is None:
+            want = _infer_nested(value)
+    else:
+        _check_python_fits(value, want)
+    try:
+        arr = np.asarray(value, dtype=want)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"Cannot convert {value!r:.80} to a tensor of dtype {np.dtype(want).name}: {e}. "
+                        "Nested lists must be rectangular and hold numbers only.") from None
+    return arr
+
+
+def _check_python_fits(value, want):
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            _check_python_fits(v, want)
+        return
+    if want.kind in "iub" and isinstance(value, float) and not float(value).is_integer():
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {np.dtype(want).name}: the value "
+                        "is not an integer. Use a floating tensor, or tf.cast the integer tensor first.")
+    if want.kind in "iuf" and isinstance(value, complex):
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {np.dtype(want).name}.")
+    if want.kind in "iu" and isinstance(value, int) and not isinstance(value, bool):
+        info = np.iinfo(want)
+        if not info.min <= value <= info.max:
+            raise ValueError(f"Can't convert Python int {value} to EagerTensor of dtype {np.dtype(want).name}: "
+                             f"out of range [{info.min}, {info.max}].")
+
+
+def _infer_nested(value):
+    """TensorFlow's dtype for a nested list: complex64 > float32 > int32 > bool, arrays keep theirs."""
+    kinds = set()
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, _TensorLike):
+            kinds.add(v._value.dtype)
+        elif isinstance(v, (np.ndarray, np.generic)):
+            kinds.add(v.dtype)
+        elif isinstance(v, bool) or isinstance(v, np.bool_):
+            kinds.add("b")
+        elif isinstance(v, int):
+            kinds.add("i")
+        elif isinstance(v, float):
+            kinds.add("f")
+        elif isinstance(v, complex):
+            kinds.add("c")
+        else:
+            raise TypeError(f"Cannot convert {value!r:.80} to a tensor: {type(v).__name__} is not a number, "
+                            "a tensor or an array.")
+    arrays = [k for k in kinds if isinstance(k, np.dtype)]
+    if arrays:
+        return np.result_type(*arrays)
+    for k, d in (("c", np.complex64), ("f", np.float32), ("i", np.int32), ("b", np.bool_)):
+        if k in kinds:
+            return d
+    return np.float32  # an empty list is float32 in TensorFlow
+
+
+def install_operator(name: str, fn) -> None:
+    """Makes `fn` Tensor's and Variable's operator `name` (called by the op library at import)."""
+    setattr(_TensorLike, name, fn)

@@ -1,0 +1,122 @@
+"""The op library. Importing it installs the Tensor operators and the engine's hooks.
+
+Key decision: Tensor's dunders are plain references to op functions (no extra layer), installed here so
+that `_core` never imports the op library.
+"""
+
+from __future__ import annotations
+
+from .._core import tensor as _tensor
+from .._core.primitive import apply as _apply, hooks as _hooks, convert as _convert
+from . import creation, elementwise, indexing, linalg, reduce, shape
+from .creation import constant, convert_to_tensor, fill, ones, ones_like, range, zeros, zeros_like
+from .elementwise import *  # noqa: F401,F403
+from .elementwise import (add, bitwise_and, bitwise_or, bitwise_xor, equal, floordiv, floormod, greater,
+                          greater_equal, invert, less, less_equal, logical_and, logical_not, logical_or,
+                          logical_xor, multiply, negative, not_equal, subtract, divide)
+from .elementwise import abs as _abs, pow as _pow
+from .indexing import getitem
+from .linalg import matmul, matvec
+from .reduce import reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum
+from .shape import broadcast_to, concat, expand_dims, reshape, squeeze, stack, transpose, unstack
+
+
+def _flip(fn):
+    def reflected(self, other):
+        return fn(other, self)
+
+    reflected.__name__ = f"r{fn.__name__}"
+    return reflected
+
+
+def _is_bool(x):
+    return x._value.dtype.kind == "b"
+
+
+def _and(x, y):
+    return logical_and(x, y) if _is_bool(x) else bitwise_and(x, y)
+
+
+def _or(x, y):
+    return logical_or(x, y) if _is_bool(x) else bitwise_or(x, y)
+
+
+def _xor(x, y):
+    return logical_xor(x, y) if _is_bool(x) else bitwise_xor(x, y)
+
+
+def _invert(x):
+    return logical_not(x) if _is_bool(x) else invert(x)
+
+
+def _eq(x, y):
+    if y is None:
+        return False
+    try:
+        return equal(x, y)
+    except (ValueError, TypeError):  # incompatible shapes or dtypes: not equal, as TensorFlow answers
+        return False
+
+
+def _ne(x, y):
+    if y is None:
+        return True
+    try:
+        return not_equal(x, y)
+    except (ValueError, TypeError):
+        return True
+
+
+def _matmul_op(x, y):
+    return matmul(x, y)
+
+
+_OPERATORS = {
+    "__add__": add, "__radd__": _flip(add), "__sub__": subtract, "__rsub__": _flip(subtract),
+    "__mul__": multiply, "__rmul__": _flip(multiply), "__truediv__": divide, "__rtruediv__": _flip(divide),
+    "__floordiv__": floordiv, "__rfloordiv__": _flip(floordiv), "__mod__": floormod,
+    "__rmod__": _flip(floormod), "__pow__": _pow, "__rpow__": _flip(_pow), "__matmul__": _matmul_op,
+    "__rmatmul__": _flip(_matmul_op), "__neg__": negative, "__abs__": _abs, "__pos__": lambda x: x,
+    "__lt__": less, "__le__": less_equal, "__gt__": greater, "__ge__": greater_equal, "__eq__": _eq,
+    "__ne__": _ne, "__and__": _and, "__rand__": _flip(_and), "__or__": _or, "__ror__": _flip(_or),
+    "__xor__": _xor, "__rxor__": _flip(_xor), "__invert__": _invert, "__getitem__": getitem,
+}
+for _name, _fn in _OPERATORS.items():
+    _tensor.install_operator(_name, _fn)
+
+
+# --------------------------------------------------------------------------- engine hooks
+
+def _unbroadcast(g, x, nbatch):
+    """`g` summed down to `x`'s shape, keeping `nbatch` leading batch dimensions."""
+    gs = g._value.shape
+    xs = x._value.shape
+    if gs[nbatch:] == xs:
+        return g
+    lead = len(gs) - nbatch - len(xs)
+    if lead < 0:  # a rule returned something smaller (e.g. a scalar zero): broadcast it up
+        return broadcast_to(g, tuple(gs[:nbatch]) + tuple(xs))
+    axes = tuple(range(nbatch, nbatch + lead)) + tuple(
+        nbatch + lead + i for i, d in enumerate(xs) if d == 1 and gs[nbatch + lead + i] != 1)
+    if axes:
+        g = _apply(reduce.Sum, (g,), {"axis": axes, "keepdims": True})
+    return reshape(g, tuple(gs[:nbatch]) + tuple(xs))
+
+
+def _zeros_like_batched(o, g0, nbatch):
+    return zeros(tuple(g0._value.shape[:nbatch]) + tuple(o._value.shape), dtype=o.dtype)
+
+
+def _broadcast_like(t, o):
+    if t._value.shape == o._value.shape:
+        return t
+    return broadcast_to(t, o._value.shape)
+
+
+_hooks.add = add
+_hooks.unbroadcast = _unbroadcast
+_hooks.ones_like = ones_like
+_hooks.zeros_like = zeros_like
+_hooks.zeros_like_batched = _zeros_like_batched
+_hooks.broadcast_like = _broadcast_like
+_hooks.convert = _convert

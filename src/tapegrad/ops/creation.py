@@ -1,0 +1,152 @@
+"""Tensors from values: constant, convert_to_tensor, zeros/ones(_like), fill, range.
+
+Key decision: Python floats become float32 and ints int32 (TensorFlow's defaults); NumPy arrays keep their
+dtype unless one is asked for. Only `fill` is differentiable (w.r.t. its value), as in TensorFlow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._backend import namespace_of
+from .._core import dtypes as _dt
+from .._core.primitive import apply, as_input, convert, defjvp, defprimitive, defvjp, samples
+from .._core.tensor import _TensorLike, to_array, wrap
+from . import _samples as S
+
+
+def _shape_tuple(shape, op: str) -> tuple:
+    if isinstance(shape, _TensorLike):
+        shape = shape.numpy().tolist()
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    try:
+        dims = tuple(int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: shape must be a list of ints, got {shape!r}.") from None
+    if any(d < 0 for d in dims):
+        raise ValueError(f"{op}: shape {list(dims)} has a negative dimension.")
+    return dims
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    """`tf.constant`: a tensor from a Python value, array or tensor (filled to `shape` if a scalar is given).
+
+    >>> import tapegrad as tf
+    >>> print(tf.constant(10.0))
+    tf.Tensor(10.0, shape=(), dtype=float32)
+    """
+    if isinstance(value, (np.ndarray, np.generic)) and dtype is not None:
+        arr = np.asarray(value).astype(_dt.numpy_dtype(dtype))
+    elif isinstance(value, _TensorLike) and dtype is not None and value.dtype != dtype:
+        from .elementwise import cast
+
+        arr = cast(value, dtype)._value
+    else:
+        arr = to_array(value, dtype)
+    if isinstance(value, _TensorLike):
+        arr = arr  # Tensors are immutable: sharing the array is safe
+    if shape is not None:
+        dims = _shape_tuple(shape, "tf.constant")
+        xp = namespace_of(arr)
+        if int(np.prod(arr.shape)) == 1:
+            arr = xp.broadcast_to(xp.reshape(arr, ()), dims)
+            arr = xp.asarray(arr, copy=True) if xp is not np else np.array(arr)
+        elif int(np.prod(arr.shape)) == int(np.prod(dims)):
+            arr = xp.reshape(arr, dims)
+        else:
+            raise TypeError(f"tf.constant: {int(np.prod(arr.shape))} values cannot fill shape {list(dims)}.")
+    elif isinstance(arr, np.ndarray) and isinstance(value, np.ndarray) and arr is value:
+        arr = arr.copy()  # the caller may mutate their array later; the tensor must not change
+    return wrap(arr)
+
+
+def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
+    """`tf.convert_to_tensor`: the tensor for a value (a Variable is read; Python values by TF's rules).
+
+    >>> import tapegrad as tf
+    >>> tf.convert_to_tensor([1, 2]).dtype
+    tf.int32
+    """
+    if dtype is None and dtype_hint is not None and not isinstance(value, (_TensorLike, np.ndarray)):
+        try:
+            return convert(value, dtype_hint)
+        except (TypeError, ValueError):
+            pass
+    return convert(value, dtype)
+
+
+def zeros(shape, dtype=_dt.float32, name=None):
+    """`tf.zeros`: a tensor of zeros (float32 by default)."""
+    return wrap(np.zeros(_shape_tuple(shape, "tf.zeros"), dtype=_dt.numpy_dtype(dtype)))
+
+
+def ones(shape, dtype=_dt.float32, name=None):
+    """`tf.ones`: a tensor of ones (float32 by default)."""
+    return wrap(np.ones(_shape_tuple(shape, "tf.ones"), dtype=_dt.numpy_dtype(dtype)))
+
+
+def zeros_like(input, dtype=None, name=None):  # noqa: A002 - TensorFlow's argument name
+    """`tf.zeros_like`: zeros with the shape (and dtype, unless given) of `input`. Not differentiable."""
+    x = as_input(input)
+    v = x._value
+    xp = namespace_of(v)
+    d = v.dtype if dtype is None else _dt.numpy_dtype(dtype)
+    if xp is np:
+        return wrap(np.zeros(v.shape, d))
+    return wrap(xp.zeros(v.shape, dtype=getattr(xp, np.dtype(d).name)))
+
+
+def ones_like(input, dtype=None, name=None):  # noqa: A002
+    """`tf.ones_like`: ones with the shape (and dtype, unless given) of `input`. Not differentiable."""
+    x = as_input(input)
+    v = x._value
+    xp = namespace_of(v)
+    d = v.dtype if dtype is None else _dt.numpy_dtype(dtype)
+    if xp is np:
+        return wrap(np.ones(v.shape, d))
+    return wrap(xp.ones(v.shape, dtype=getattr(xp, np.dtype(d).name)))
+
+
+def _fill_impl(xp, value, dims):
+    return xp.broadcast_to(value, dims) + xp.zeros(dims, dtype=value.dtype)  # a fresh, writable array
+
+
+Fill = defprimitive("Fill", _fill_impl)
+# The gradient w.r.t. the scalar value sums the cotangent over the filled dims (the engine unbroadcasts).
+defvjp(Fill, lambda g, ans, value, dims: g)
+defjvp(Fill, lambda t, ans, value, dims: fill(dims, t))
+samples(Fill, lambda: [((S.arr(()),), {"dims": (2, 3)})])
+
+
+def fill(dims, value, name=None):
+    """`tf.fill`: a tensor of shape `dims` filled with the scalar `value`.
+
+    >>> import tapegrad as tf
+    >>> tf.fill((2, 3), 3.0).shape
+    TensorShape([2, 3])
+    """
+    v = as_input(value)
+    if v._value.shape != ():
+        raise ValueError(f"tf.fill: value must be a scalar, got shape {tuple(v._value.shape)}.")
+    return apply(Fill, (v,), {"dims": _shape_tuple(dims, "tf.fill")})
+
+
+def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
+    """`tf.range`: start, start + delta, ... up to (not including) limit; ints give int32, floats float32.
+
+    >>> import tapegrad as tf
+    >>> tf.range(5).numpy()
+    array([0, 1, 2, 3, 4], dtype=int32)
+    """
+    if limit is None:
+        start, limit = 0, start
+    vals = [v.numpy() if isinstance(v, _TensorLike) else v for v in (start, limit, delta)]
+    if dtype is None:
+        arrs = [to_array(v) for v in vals]
+        d = np.result_type(*arrs)
+    else:
+        d = _dt.numpy_dtype(dtype)
+    if vals[2] == 0:
+        raise ValueError("tf.range: delta must not be 0.")
+    return wrap(np.arange(vals[0], vals[1], vals[2]).astype(d))
