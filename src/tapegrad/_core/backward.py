@@ -12,7 +12,7 @@ Key decisions:
 
 from __future__ import annotations
 
-from .primitive import hooks
+from .hooks import hooks
 from .tensor import Tensor
 
 
@@ -60,15 +60,24 @@ def backward(entries: list, seeds: list, source_ids: list, release: bool) -> dic
             if g is None:
                 continue
             nbatch = g._value.ndim - out._value.ndim
-        needed = [a.__class__ is Tensor and a._id in reach for a in args]
-        grads = prim.vjp(g, out, args, params, needed)
-        for k, a in enumerate(args):
-            if not needed[k]:
+        rules = prim.vjps
+        if rules is None:  # one rule for all inputs (or none: LookupError)
+            needed = [a.__class__ is Tensor and a._id in reach for a in args]
+            grads = prim.vjp(g, out, args, params, needed)
+        k = -1
+        for a in args:
+            k += 1
+            if a.__class__ is not Tensor or a._id not in reach:
                 continue
-            gk = grads[k]
+            if rules is None:
+                gk = grads[k]
+            else:
+                rule = rules[k]
+                gk = None if rule is None else (rule(g, out, *args, **params) if params else rule(g, out, *args))
             if gk is None:
                 continue
-            gk = unbroadcast(gk, a, nbatch)
+            if nbatch or gk._value.shape != a._value.shape:
+                gk = unbroadcast(gk, a, nbatch)
             aid = a._id
             prev = cot.get(aid)
             cot[aid] = gk if prev is None else add(prev, gk)

@@ -9,15 +9,16 @@ accumulators, so forward-over-reverse and nested forward mode compose.
 from __future__ import annotations
 
 from . import nest
+from .hooks import hooks
 from .tape import UnconnectedGradients, _bump, _state, _unconnected
 from .tensor import Tensor, _TensorLike
 
 
 def accumulate(st, prim, args, out, params) -> None:
     """Called by `record` for each op: pushes tangents through it on every active accumulator."""
-    from .primitive import hooks
-
-    for acc in list(reversed(st.accumulators)):
+    # Outermost first: an inner accumulator's JVP rule may use the op's output (`t * ans`), whose tangent
+    # the outer accumulators must already hold when they differentiate that rule (forward-over-forward).
+    for acc in list(st.accumulators):
         ts = acc._tangents
         tangents = [ts.get(a._id) if a.__class__ is Tensor else None for a in args]
         if all(t is None for t in tangents):
@@ -47,8 +48,6 @@ class ForwardAccumulator:
     """
 
     def __init__(self, primals, tangents):
-        from .primitive import hooks
-
         flat_p = nest.flatten(primals)
         flat_t = nest.flatten(tangents)
         if len(flat_p) != len(flat_t):
@@ -81,8 +80,6 @@ class ForwardAccumulator:
 
     def jvp(self, primals, unconnected_gradients=UnconnectedGradients.NONE):
         """The tangents of `primals` (a nested structure), None or zeros where no tangent flowed."""
-        from .primitive import hooks
-
         unconnected = _unconnected(unconnected_gradients)
 
         def one(p):

@@ -31,7 +31,14 @@ def flatten(structure) -> list:
     >>> flatten({"b": [1, 2], "a": 3})
     [3, 1, 2]
     """
-    if not is_nested(structure):
+    cls = structure.__class__
+    if cls is list or cls is tuple:
+        for x in structure:
+            if isinstance(x, (list, tuple, dict)):
+                break
+        else:
+            return list(structure)  # the common case: a flat list or tuple
+    elif not is_nested(structure):
         return [structure]
     out = []
     stack = [iter([structure])]
@@ -55,6 +62,10 @@ def pack_sequence_as(structure, flat):
     {'b': [1, 2], 'a': 3}
     """
     flat = list(flat)
+    cls = structure.__class__
+    if (cls is list or cls is tuple) and len(flat) == len(structure) and not any(
+            isinstance(x, (list, tuple, dict)) for x in structure):
+        return cls(flat)
     if not is_nested(structure):
         if len(flat) != 1:
             raise ValueError(f"Structure is a single value but {len(flat)} values were given.")

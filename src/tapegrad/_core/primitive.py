@@ -18,6 +18,7 @@ import numpy as np
 from .. import _backend
 from . import dtypes as _dt
 from .errors import InvalidArgumentError
+from .hooks import hooks
 from .tape import record
 from .tensor import Tensor, Variable, _TensorLike, read, to_array, wrap
 from .tensor import _active as _ACTIVE
@@ -121,14 +122,7 @@ def samples(prim: Primitive, *cases) -> None:
     prim.samples = cases
 
 
-class _Hooks:
-    """Ops the engine needs (add, unbroadcast, ones_like, ...), installed by the op library at import."""
 
-    def __getattr__(self, name):
-        raise RuntimeError(f"tapegrad engine hook {name!r} is not installed; import tapegrad, not tapegrad._core.")
-
-
-hooks = _Hooks()
 
 
 # --------------------------------------------------------------------------- converting inputs
@@ -251,16 +245,30 @@ def binary_op(prim: Primitive):
     diff = prim.differentiable
 
     def op(x, y, name=None):
-        if x.__class__ is Tensor and y.__class__ is Tensor:
+        cx = x.__class__
+        cy = y.__class__
+        if cx is Variable:
+            x = read(x)
+            cx = Tensor
+        if cy is Variable:
+            y = read(y)
+            cy = Tensor
+        if cx is Tensor and cy is Tensor:
             xv = x._value
             yv = y._value
             if xv.dtype is not yv.dtype and xv.dtype != yv.dtype:
                 raise _dtype_error(prim, 1, xv.dtype, yv.dtype)
+        elif cx is Tensor and (cy is float or cy is int) and x._value.dtype.kind in "fc":
+            xv = x._value  # a Python number beside a float tensor: NumPy keeps the tensor's dtype (NEP 50)
+            yv = y
+        elif cy is Tensor and (cx is float or cx is int) and y._value.dtype.kind in "fc":
+            xv = x
+            yv = y._value
         else:
             x, y = _binary_inputs(prim, x, y)
             xv = x._value if isinstance(x, _TensorLike) else x
             yv = y._value if isinstance(y, _TensorLike) else y
-        v = xv if isinstance(x, _TensorLike) else yv
+        v = xv if x.__class__ is Tensor else yv
         try:
             ans = wrap(impl(_NS.get(v.__class__) or _ns_of(v), xv, yv))
         except Exception as e:
@@ -275,11 +283,15 @@ def binary_op(prim: Primitive):
 
 def apply(prim: Primitive, args: tuple, params: dict = _EMPTY):
     """Runs `prim` on already converted tensor inputs; records it when a tape or accumulator is active."""
-    vals = [a._value for a in args]
-    v = vals[0] if vals else None
-    xp = np if v is None else (_NS.get(v.__class__) or _ns_of(v))
     try:
-        ans = _wrap_out(prim.impl(xp, *vals, **params))
+        if len(args) == 1:
+            v = args[0]._value
+            out = prim.impl(_NS.get(v.__class__) or _ns_of(v), v, **params)
+        else:
+            vals = [a._value for a in args]
+            v = vals[0] if vals else None
+            out = prim.impl(np if v is None else (_NS.get(v.__class__) or _ns_of(v)), *vals, **params)
+        ans = wrap(out) if out.__class__ is not tuple and out.__class__ is not list else _wrap_out(out)
     except Exception as e:
         raise _op_error(prim, args, params, e) from None
     if prim.differentiable and _ACTIVE[0]:

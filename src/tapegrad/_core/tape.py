@@ -19,6 +19,8 @@ import warnings
 
 from . import dtypes as _dt
 from . import nest
+from .backward import backward
+from .hooks import hooks
 from . import tensor as _tensor
 from .tensor import Tensor, Variable, _TensorLike
 
@@ -41,8 +43,9 @@ class _State(threading.local):
 
     def variable_accessed(self, var: Variable) -> None:
         if var._trainable:
+            vid = var._id
             for tape in self.tapes:
-                if tape._watch_accessed:
+                if tape._watch_accessed and vid not in tape._variables:
                     tape._watch_variable(var)
         for watcher in self.var_watchers:
             watcher.setdefault(var._id, var)
@@ -55,8 +58,26 @@ _tensor._state = _state
 def record(prim, args: tuple, out, params: dict) -> None:
     """Records one op on every recording tape that watches one of its inputs; feeds forward accumulators."""
     st = _state
-    outs = out if out.__class__ is tuple else (out,)
-    diff = [o for o in outs if o._value.dtype.kind in "fc"]
+    if out.__class__ is tuple:
+        _record_multi(st, prim, args, out, params)
+    elif out._value.dtype.kind in "fc":
+        for tape in st.tapes:
+            watched = tape._watched
+            for a in args:
+                if a.__class__ is Tensor and a._id in watched:
+                    tape._entries.append((prim, args, params, out))
+                    watched.add(out._id)
+                    break
+    else:
+        return
+    if st.accumulators:
+        from .forward import accumulate
+
+        accumulate(st, prim, args, out, params)
+
+
+def _record_multi(st, prim, args, out, params) -> None:
+    diff = [o._id for o in out if o._value.dtype.kind in "fc"]
     if not diff:
         return
     for tape in st.tapes:
@@ -64,13 +85,8 @@ def record(prim, args: tuple, out, params: dict) -> None:
         for a in args:
             if a.__class__ is Tensor and a._id in watched:
                 tape._entries.append((prim, args, params, out))
-                for o in diff:
-                    watched.add(o._id)
+                watched.update(diff)
                 break
-    if st.accumulators:
-        from .forward import accumulate
-
-        accumulate(st, prim, args, out, params)
 
 
 @contextlib.contextmanager
@@ -246,8 +262,6 @@ class GradientTape:
         >>> tape.gradient(f, (x, y))
         (<tf.Tensor: shape=(), dtype=float32, numpy=12.5>, <tf.Tensor: shape=(), dtype=float32, numpy=7.1428576>)
         """
-        from .backward import backward
-
         if self._entries is None:
             raise RuntimeError("A non-persistent GradientTape can only be used to compute one set of gradients "
                                "(or jacobians); use GradientTape(persistent=True) for more.")
@@ -285,9 +299,7 @@ class GradientTape:
         for s, sid in zip(flat_sources, source_ids):
             g = grads.get(sid) if sid is not None else None
             if g is None and unconnected is UnconnectedGradients.ZERO:
-                from .primitive import hooks
-
-                g = hooks.zeros_like(s)
+                            g = hooks.zeros_like(s)
             flat.append(g)
         return nest.pack_sequence_as(sources, flat)
 
@@ -311,8 +323,6 @@ def _unconnected(value) -> UnconnectedGradients:
 
 def _seeds(flat_targets: list, output_gradients) -> list:
     """(target id, seed tensor) pairs; the default seed is ones (the gradient of the target's sum)."""
-    from .primitive import hooks
-
     if output_gradients is not None:
         flat_og = nest.flatten(output_gradients)
         if len(flat_og) != len(flat_targets):

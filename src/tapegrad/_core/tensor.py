@@ -306,7 +306,7 @@ def _rebuild_variable(value, trainable, name):
 def _owned(value):
     """Arrays a Variable holds are never shared with the caller (the caller may mutate theirs)."""
     if isinstance(value, np.ndarray):
-        return value.copy()
+        return value[()] if value.ndim == 0 else value.copy()
     return value
 
 
@@ -314,7 +314,10 @@ def read(var: Variable) -> Tensor:
     """A Variable's current value as a Tensor with the variable's id; tells active tapes it was accessed."""
     if _active[0]:
         _state.variable_accessed(var)
-    return snapshot(var._value, var._id)
+    t = _new(Tensor)
+    t._value = var._value
+    t._id = var._id
+    return t
 
 
 # --------------------------------------------------------------------------- conversion (TF's rules)
@@ -341,7 +344,9 @@ def to_array(value, dtype=None):
                 raise TypeError(f"Cannot convert an array of dtype {value.dtype} to {_dt.as_dtype(want).name} "
                                 "without losing information; use tf.cast.")
             value = value.astype(want)
-        return np.asarray(value)
+        if value.ndim == 0:  # rank 0 is held as a NumPy scalar: NumPy's scalar math is ~10x faster
+            return value[()] if value.__class__ is np.ndarray else value
+        return value
     if _backend.is_array(value):
         if want is not None and _backend.numpy_dtype_of(value) != want:
             xp = _backend.namespace_of(value)
@@ -356,14 +361,32 @@ def _python_to_array(value, want):
         want = _PY_DEFAULT.get(py)
         if want is None:
             want = _infer_nested(value)
-    else:
-        _check_python_fits(value, want)
+            if want == np.int32 and not _fits_int32(value):
+                want = np.int64  # TensorFlow: Python ints beyond int32 become int64
+        elif want is np.int32 and not -2**31 <= value < 2**31:
+            want = np.int64
+        else:
+            return want(value)  # a NumPy scalar (see to_array)
+    _check_python_fits(value, want)
+    if py is float or py is int or py is bool or py is complex:
+        return np.dtype(want).type(value)
     try:
         arr = np.asarray(value, dtype=want)
     except (TypeError, ValueError) as e:
         raise TypeError(f"Cannot convert {value!r:.80} to a tensor of dtype {np.dtype(want).name}: {e}. "
                         "Nested lists must be rectangular and hold numbers only.") from None
     return arr
+
+
+def _fits_int32(value) -> bool:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, int) and not -2**31 <= v < 2**31:
+            return False
+    return True
 
 
 def _check_python_fits(value, want):

@@ -76,14 +76,21 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     return convert(value, dtype)
 
 
+def _np_filled(shape, dtype, value):
+    """NumPy zeros/ones; rank 0 as a NumPy scalar, as every rank-0 value is held (fast scalar math)."""
+    if not shape:
+        return np.dtype(dtype).type(value)
+    return np.zeros(shape, dtype) if value == 0 else np.ones(shape, dtype)
+
+
 def zeros(shape, dtype=_dt.float32, name=None):
     """`tf.zeros`: a tensor of zeros (float32 by default)."""
-    return wrap(np.zeros(_shape_tuple(shape, "tf.zeros"), dtype=_dt.numpy_dtype(dtype)))
+    return wrap(_np_filled(_shape_tuple(shape, "tf.zeros"), _dt.numpy_dtype(dtype), 0))
 
 
 def ones(shape, dtype=_dt.float32, name=None):
     """`tf.ones`: a tensor of ones (float32 by default)."""
-    return wrap(np.ones(_shape_tuple(shape, "tf.ones"), dtype=_dt.numpy_dtype(dtype)))
+    return wrap(_np_filled(_shape_tuple(shape, "tf.ones"), _dt.numpy_dtype(dtype), 1))
 
 
 def zeros_like(input, dtype=None, name=None):  # noqa: A002 - TensorFlow's argument name
@@ -93,7 +100,7 @@ def zeros_like(input, dtype=None, name=None):  # noqa: A002 - TensorFlow's argum
     xp = namespace_of(v)
     d = v.dtype if dtype is None else _dt.numpy_dtype(dtype)
     if xp is np:
-        return wrap(np.zeros(v.shape, d))
+        return wrap(_np_filled(v.shape, d, 0))
     return wrap(xp.zeros(v.shape, dtype=getattr(xp, np.dtype(d).name)))
 
 
@@ -104,7 +111,7 @@ def ones_like(input, dtype=None, name=None):  # noqa: A002
     xp = namespace_of(v)
     d = v.dtype if dtype is None else _dt.numpy_dtype(dtype)
     if xp is np:
-        return wrap(np.ones(v.shape, d))
+        return wrap(_np_filled(v.shape, d, 1))
     return wrap(xp.ones(v.shape, dtype=getattr(xp, np.dtype(d).name)))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._core.primitive import apply, as_input, defjvp, defprimitive, defvjp, samples
+from .._core.tensor import Tensor
 from . import _samples as S
 
 
@@ -153,10 +154,8 @@ def _prod(x, axis, keepdims):
 
 def _reducer(prim, tf_name):
     def reduce(input_tensor, axis=None, keepdims=False, name=None):
-        x = as_input(input_tensor)
-        ax = normalize_axis(axis, len(x._value.shape), tf_name)
-        if ax is not None and len(ax) == 0:
-            ax = ()
+        x = input_tensor if input_tensor.__class__ is Tensor else as_input(input_tensor)
+        ax = None if axis is None else normalize_axis(axis, len(x._value.shape), tf_name)
         return apply(prim, (x,), {"axis": ax, "keepdims": bool(keepdims)})
 
     reduce.__name__ = tf_name.split(".")[-1]
