@@ -22,7 +22,8 @@ from ._core import dtypes as _dt
 from ._core import nest
 from ._core.forward import ForwardAccumulator
 from ._core.tape import GradientTape, UnconnectedGradients
-from ._core.tensor import Tensor, _TensorLike, wrap
+from ._core.tensor import _TensorLike
+from .ops import cast, constant, convert_to_tensor, zeros_like
 
 __all__ = ["check_gradients", "sample_cases"]
 
@@ -46,8 +47,9 @@ def check_gradients(f: Callable[..., Any], args: Sequence[Any], order: int = 2,
 
     Args:
       f: takes tensors and returns a tensor or a (nested) list/tuple of tensors.
-      args: `f`'s arguments: arrays, tensors or Python numbers. Float ones become tensors of `dtype` and are
-        perturbed; the others (bool conditions, integer indices, ...) are passed through unchanged.
+      args: `f`'s arguments: arrays, tensors, variables, Python numbers or lists. Float ones become (constant)
+        tensors of `dtype` and are perturbed; the others (bool conditions, integer indices, ...) are passed
+        through unchanged.
       order: highest derivative order to check (1 = first derivatives).
       modes: any of "rev" (GradientTape) and "fwd" (ForwardAccumulator).
       eps: finite-difference step (default 1e-5; differences are taken in float64).
@@ -131,8 +133,6 @@ def _as_float_array(a) -> np.ndarray | None:
             arr = np.asarray(a)
         except ValueError:
             return None
-        if arr.dtype.kind in "iu" and arr.size and any(isinstance(x, float) for x in nest.flatten(list(a))):
-            arr = arr.astype(np.float64)
     elif isinstance(a, (np.ndarray, np.generic)) or _backend.is_array(a):
         arr = _backend.to_numpy(a)
     else:
@@ -141,32 +141,15 @@ def _as_float_array(a) -> np.ndarray | None:
 
 
 def _flat_outputs(out) -> list:
-    flat = []
-    for o in nest.flatten(out):
-        if o is None:
-            continue
-        if not isinstance(o, _TensorLike):
-            from .ops import convert_to_tensor
-
-            o = convert_to_tensor(o)
-        flat.append(o)
-    return flat
+    return [o if isinstance(o, _TensorLike) else convert_to_tensor(o) for o in nest.flatten(out) if o is not None]
 
 
 def _is_float(t) -> bool:
     return _backend.numpy_dtype_of(t._value).kind == "f"
 
 
-def _zeros_for(t) -> Tensor:
-    from .ops import zeros_like
-
-    return zeros_like(t)
-
-
 def _vjp(fun: Callable, xs: list, us: list) -> list:
     """`fun`'s VJP at `xs` for cotangents `us` (one per float output), zeros where unconnected."""
-    from .ops import cast
-
     with GradientTape() as tape:
         tape.watch(xs)
         outs = [o for o in fun(xs) if _is_float(o)]
@@ -178,7 +161,7 @@ def _jvp(fun: Callable, xs: list, vs: list) -> list:
     """`fun`'s JVP at `xs` along `vs`, one per float output, zeros where no tangent flowed."""
     with ForwardAccumulator(xs, vs) as acc:
         outs = [o for o in fun(xs) if _is_float(o)]
-    return [t if t is not None else _zeros_for(o) for t, o in zip(
+    return [t if t is not None else zeros_like(o) for t, o in zip(
         acc.jvp(outs, unconnected_gradients=UnconnectedGradients.ZERO), outs, strict=True)]
 
 
@@ -198,7 +181,7 @@ def _close(got: float, want: float, rtol: float, atol: float) -> bool:
 
 def _check(fun: Callable, xs: list, order: int, modes: tuple, eps: float, rtol: float, atol: float,
            rng: np.random.Generator, chain: tuple) -> None:
-    xs_t = [wrap(np.array(x)) for x in xs]
+    xs_t = [constant(x) for x in xs]
     outs = [o for o in fun(xs_t) if _is_float(o)]
     if not outs:
         raise ValueError("check_gradients: the function has no floating-point output to differentiate.")
@@ -207,17 +190,24 @@ def _check(fun: Callable, xs: list, order: int, modes: tuple, eps: float, rtol: 
     # Central differences in float64 at the same points, along the same (rounded) direction.
     x64 = [x.astype(np.float64) for x in xs]
     v64 = [v.astype(np.float64) for v in vs]
-    plus = [o for o in fun([wrap(x + eps * v) for x, v in zip(x64, v64, strict=True)]) if _is_float(o)]
-    minus = [o for o in fun([wrap(x - eps * v) for x, v in zip(x64, v64, strict=True)]) if _is_float(o)]
+    plus = [o for o in fun([constant(x + eps * v) for x, v in zip(x64, v64, strict=True)]) if _is_float(o)]
+    minus = [o for o in fun([constant(x - eps * v) for x, v in zip(x64, v64, strict=True)]) if _is_float(o)]
     fd = [(_np(p) - _np(m)) / (2 * eps) for p, m in zip(plus, minus, strict=True)]
     want = float(sum(np.vdot(u.astype(np.float64), d) for u, d in zip(us, fd, strict=True)))
-    vs_t = [wrap(v) for v in vs]
-    us_t = [wrap(u) for u in us]
+    vs_t = [constant(v) for v in vs]
+    us_t = [constant(u) for u in us]
     where = f" (checked along a random direction over {len(xs)} float argument(s) of shapes " \
             f"{[tuple(x.shape) for x in xs]})"
 
     if "rev" in modes:
         grads = _vjp(fun, xs_t, us_t)
+        for i, (g, x) in enumerate(zip(grads, xs, strict=True)):
+            gd = _backend.numpy_dtype_of(g._value)
+            if gd != x.dtype or tuple(g._value.shape) != x.shape:
+                raise AssertionError(
+                    f"check_gradients: {_label(chain, 'rev')}: the gradient of float argument #{i} has shape "
+                    f"{tuple(g._value.shape)} and dtype {gd.name}; expected its argument's shape {x.shape} and "
+                    f"dtype {x.dtype.name}.")
         got = float(sum(np.vdot(_np(g), v) for g, v in zip(grads, v64, strict=True)))
         if not _close(got, want, rtol, atol):
             raise AssertionError(
@@ -227,6 +217,13 @@ def _check(fun: Callable, xs: list, order: int, modes: tuple, eps: float, rtol: 
                 f"{where}.")
     if "fwd" in modes:
         tangents = _jvp(fun, xs_t, vs_t)
+        for k, (t, o) in enumerate(zip(tangents, outs, strict=True)):
+            td, od = _backend.numpy_dtype_of(t._value), _backend.numpy_dtype_of(o._value)
+            if td != od or tuple(t._value.shape) != tuple(o._value.shape):
+                raise AssertionError(
+                    f"check_gradients: {_label(chain, 'fwd')}: the JVP of output #{k} has shape "
+                    f"{tuple(t._value.shape)} and dtype {td.name}; expected its output's shape "
+                    f"{tuple(o._value.shape)} and dtype {od.name}.")
         got = float(sum(np.vdot(u.astype(np.float64), _np(t)) for u, t in zip(us, tangents, strict=True)))
         if not _close(got, want, rtol, atol):
             raise AssertionError(

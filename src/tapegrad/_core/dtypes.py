@@ -133,7 +133,7 @@ _BY_NAME.update(half=float16, double=float64)
 _BY_NP = {d._np: d for d in ALL}
 _BY_TYPE = {d._np.type: d for d in ALL}
 _BY_TYPE.update({float: float32, int: int32, complex: complex64})
-_BY_TYPE[type(True)] = bool
+_BY_TYPE[type(True)] = bool  # noqa: UP003 - `bool` is the DType here
 
 
 def as_dtype(type_value) -> DType:
@@ -163,11 +163,14 @@ def as_dtype(type_value) -> DType:
 
 
 def from_array(value) -> DType:
-    """The DType of an array's dtype (fast path: a dict lookup)."""
-    d = _BY_NP.get(value.dtype)
-    if d is None:
-        return as_dtype(value.dtype)
-    return d
+    """The DType of an array (or of a dtype object) of any backend (fast path: a dict lookup)."""
+    dt = getattr(value, "dtype", value)
+    if isinstance(dt, np.dtype):
+        d = _BY_NP.get(dt)
+        return as_dtype(dt) if d is None else d
+    # Another library's dtype object (array-api-strict's): by its NumPy name. Never looked up in _BY_NP,
+    # whose NumPy keys it would be compared with (array-api-strict warns about such comparisons).
+    return as_dtype(str(dt).rsplit(".", 1)[-1])
 
 
 def numpy_dtype(dtype) -> np.dtype:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 class _Hooks:
     def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
         raise RuntimeError(f"tapegrad engine hook {name!r} is not installed; import tapegrad, not tapegrad._core.")
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _backend
 from . import dtypes as _dt
-from .errors import InvalidArgumentError
+from .errors import InvalidArgumentError, InvalidIndexError
 from .hooks import hooks
 from .tape import record
 from .tensor import Tensor, Variable, _TensorLike, read, to_array, wrap
@@ -118,7 +118,9 @@ def def_linear(prim: Primitive, op, argnum: int = 0) -> None:
 
 
 def samples(prim: Primitive, *cases) -> None:
-    """Sample inputs for the registry-driven gradient tests: each case a (args, params[, domain]) tuple."""
+    """Sample inputs for the registry-driven gradient tests: each case an `(args, params[, options])` tuple
+    (options: `tapegrad.testing.check_gradients` keywords such as `eps`, `rtol`), or a callable returning a
+    list of them (see `tapegrad.testing.sample_cases`)."""
     prim.samples = cases
 
 
@@ -188,14 +190,19 @@ def _adopt(prim, value, other: Tensor, k: int):
     cls = value.__class__
     if (cls is float or cls is int) and kind in "fc":
         return value
+    ov = other._value
     try:
-        return wrap(to_array(value, other._value.dtype))
+        arr = to_array(value, _backend.numpy_dtype_of(ov))
     except (TypeError, ValueError) as e:
         raise TypeError(f"{prim.name}: cannot use {value!r:.60} as input #{k} beside a "
-                        f"{_dt.from_array(other._value).name} tensor: {e}") from None
+                        f"{_dt.from_array(ov).name} tensor: {e}") from None
+    xp = _NS.get(ov.__class__) or _ns_of(ov)
+    return wrap(arr if xp is np else xp.asarray(arr))  # on the other operand's backend
 
 
 def _op_error(prim: Primitive, args, params, err: Exception) -> Exception:
+    """A backend's exception as TensorFlow raises it: InvalidArgumentError naming the op, its inputs' shapes
+    and dtypes (an IndexError stays catchable as one). TypeErrors and LookupErrors pass through."""
     if isinstance(err, (InvalidArgumentError, TypeError, LookupError)) and not isinstance(err, (IndexError,
                                                                                                  KeyError)):
         return err
@@ -204,10 +211,12 @@ def _op_error(prim: Primitive, args, params, err: Exception) -> Exception:
         for a in args)
     extra = "".join(f", {k}={v!r}" for k, v in params.items()) if params else ""
     msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-    cls = IndexError if isinstance(err, IndexError) else InvalidArgumentError
-    if cls is IndexError:
-        return IndexError(f"{prim.name}: {msg} (inputs: {desc}{extra}) [Op:{prim.name}]")
-    return InvalidArgumentError(None, prim.name, f"{prim.name}: {msg} (inputs: {desc}{extra}) [Op:{prim.name}]")
+    if "broadcast" in msg:  # TensorFlow's wording, and what to do
+        msg = ("Incompatible shapes: " + " vs. ".join(str(list(a._value.shape)) for a in args
+                                                     if isinstance(a, _TensorLike)) +
+               ". Operands must have equal shapes, or shapes that broadcast (each dimension equal, 1, or missing)")
+    cls = InvalidIndexError if isinstance(err, IndexError) else InvalidArgumentError
+    return cls(None, prim.name, f"{prim.name}: {msg} (inputs: {desc}{extra}) [Op:{prim.name}]")
 
 
 # --------------------------------------------------------------------------- op wrappers (hot path)

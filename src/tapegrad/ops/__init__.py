@@ -29,20 +29,21 @@ def _flip(fn):
     return reflected
 
 
-def _is_bool(x):
-    return x._value.dtype.kind == "b"
+def _is_bool(x, y=None):
+    t = x if isinstance(x, _tensor._TensorLike) else y  # reflected operators put the Python operand first
+    return t._value.dtype.kind == "b"
 
 
 def _and(x, y):
-    return logical_and(x, y) if _is_bool(x) else bitwise_and(x, y)
+    return logical_and(x, y) if _is_bool(x, y) else bitwise_and(x, y)
 
 
 def _or(x, y):
-    return logical_or(x, y) if _is_bool(x) else bitwise_or(x, y)
+    return logical_or(x, y) if _is_bool(x, y) else bitwise_or(x, y)
 
 
 def _xor(x, y):
-    return logical_xor(x, y) if _is_bool(x) else bitwise_xor(x, y)
+    return logical_xor(x, y) if _is_bool(x, y) else bitwise_xor(x, y)
 
 
 def _invert(x):

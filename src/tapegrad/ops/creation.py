@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import namespace_of
+from .._backend import namespace_of, numpy_dtype_of
 from .._core import dtypes as _dt
 from .._core.primitive import apply, as_input, convert, defjvp, defprimitive, defvjp, samples
 from .._core.tensor import _TensorLike, to_array, wrap
@@ -68,7 +68,7 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     >>> tf.convert_to_tensor([1, 2]).dtype
     tf.int32
     """
-    if dtype is None and dtype_hint is not None and not isinstance(value, (_TensorLike, np.ndarray)):
+    if dtype is None and dtype_hint is not None and not isinstance(value, _TensorLike):
         try:
             return convert(value, dtype_hint)
         except (TypeError, ValueError):
@@ -93,15 +93,27 @@ def ones(shape, dtype=_dt.float32, name=None):
     return wrap(_np_filled(_shape_tuple(shape, "tf.ones"), _dt.numpy_dtype(dtype), 1))
 
 
+def xp_dtype(xp, dtype: np.dtype):
+    """The dtype object namespace `xp` uses for the NumPy dtype `dtype` (array-api-strict has its own)."""
+    return dtype if xp is np else getattr(xp, dtype.name)
+
+
+def constant_like(value, other):
+    """A Tensor for the non-tensor `value` with `other`'s dtype, on `other`'s backend (TF's rules apply)."""
+    v = other._value
+    arr = to_array(value, numpy_dtype_of(v))
+    xp = namespace_of(v)
+    return wrap(arr if xp is np else xp.asarray(arr))
+
+
 def zeros_like(input, dtype=None, name=None):  # noqa: A002 - TensorFlow's argument name
     """`tf.zeros_like`: zeros with the shape (and dtype, unless given) of `input`. Not differentiable."""
     x = as_input(input)
     v = x._value
     xp = namespace_of(v)
-    d = v.dtype if dtype is None else _dt.numpy_dtype(dtype)
     if xp is np:
-        return wrap(_np_filled(v.shape, d, 0))
-    return wrap(xp.zeros(v.shape, dtype=getattr(xp, np.dtype(d).name)))
+        return wrap(_np_filled(v.shape, v.dtype if dtype is None else _dt.numpy_dtype(dtype), 0))
+    return wrap(xp.zeros(v.shape, dtype=v.dtype if dtype is None else xp_dtype(xp, _dt.numpy_dtype(dtype))))
 
 
 def ones_like(input, dtype=None, name=None):  # noqa: A002
@@ -109,10 +121,9 @@ def ones_like(input, dtype=None, name=None):  # noqa: A002
     x = as_input(input)
     v = x._value
     xp = namespace_of(v)
-    d = v.dtype if dtype is None else _dt.numpy_dtype(dtype)
     if xp is np:
-        return wrap(_np_filled(v.shape, d, 1))
-    return wrap(xp.ones(v.shape, dtype=getattr(xp, np.dtype(d).name)))
+        return wrap(_np_filled(v.shape, v.dtype if dtype is None else _dt.numpy_dtype(dtype), 1))
+    return wrap(xp.ones(v.shape, dtype=v.dtype if dtype is None else xp_dtype(xp, _dt.numpy_dtype(dtype))))
 
 
 def _fill_impl(xp, value, dims):

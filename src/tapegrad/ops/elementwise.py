@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._core.primitive import (binary_op, defjvp, defprimitive, defvjp, nary_op, samples, unary_op, apply,
-                               as_input, _binary_inputs)
+from .._backend import numpy_dtype_of
 from .._core import dtypes as _dt
-from .._core.tensor import wrap, to_array
+from .._core.primitive import (
+    _binary_inputs,
+    apply,
+    as_input,
+    binary_op,
+    defjvp,
+    defprimitive,
+    defvjp,
+    samples,
+    unary_op,
+)
 from . import _samples as S
 
 # =========================================================================== arithmetic
@@ -87,7 +96,7 @@ defvjp(Pow, _pow_vjp_x,
        lambda g, ans, x, y: g * where(x > 0, _safe_log(x), zeros_like(x)) * ans)
 defjvp(Pow, lambda t, ans, x, y: t * y * pow(x, y - 1),
        lambda t, ans, x, y: t * where(x > 0, _safe_log(x), zeros_like(x)) * ans)
-samples(Pow, S.binary(lo=0.5, hi=2.0))
+samples(Pow, S.binary(lo=0.5, hi=2.0, lo2=-2.0, hi2=2.0))  # x > 0: real powers and a smooth log
 
 Neg = defprimitive("Neg", lambda xp, x: -x)
 negative = unary_op(Neg)
@@ -202,10 +211,15 @@ defjvp(Select, None, lambda t, ans, c, x, y: where(c, t, zeros_like(t)),
        lambda t, ans, c, x, y: where(c, zeros_like(t), t))
 samples(Select, lambda: [((np.array([[True, False], [False, True], [True, True]]), S.arr((3, 2)),
                            S.arr((2,), seed=1)), {}),
-                         ((np.array([True, False]), S.arr((3, 2), seed=2), S.arr((), seed=3)), {})])
+                         ((np.array([True, False]), S.arr((3, 2), seed=2), S.arr((), seed=3)), {}),
+                         ((np.array([[True], [False], [True]]), S.arr((1, 2), seed=4), S.arr((3, 2), seed=5)), {})])
 
-Where1 = defprimitive("Where", lambda xp, c: xp.stack(xp.nonzero(c), axis=-1).astype(xp.int64)
-                      if hasattr(xp, "nonzero") else None, differentiable=False)
+def _where1_impl(xp, c):
+    rows = xp.stack(xp.nonzero(c), axis=-1)  # TensorFlow: int64 coordinates, one row per true element
+    return rows.astype(np.int64) if xp is np else xp.astype(rows, xp.int64)
+
+
+Where1 = defprimitive("Where", _where1_impl, differentiable=False)
 
 
 def where(condition, x=None, y=None, name=None):
@@ -226,9 +240,9 @@ def where(condition, x=None, y=None, name=None):
                         "compare first, e.g. tf.where(x > 0, ...).")
     x, y = _binary_inputs(Select, x, y)
     if not hasattr(x, "_value"):
-        x = wrap(to_array(x, y.dtype))
+        x = constant_like(x, y)
     if not hasattr(y, "_value"):
-        y = wrap(to_array(y, x.dtype))
+        y = constant_like(y, x)
     return apply(Select, (c, x, y))
 
 
@@ -265,13 +279,14 @@ stop_gradient = unary_op(defprimitive("StopGradient", lambda xp, x: x, different
 
 
 def _cast_impl(xp, x, dtype):
-    if x.dtype == dtype:
+    src = x.dtype if xp is np else numpy_dtype_of(x)  # `dtype` is NumPy's; compare NumPy with NumPy
+    if src == dtype:
         return x
-    if x.dtype.kind == "c" and dtype.kind != "c":
+    if src.kind == "c" and dtype.kind != "c":
         x = xp.real(x)  # TensorFlow's cast drops the imaginary part
-    if x.dtype.kind == "f" and dtype.kind in "iu":
+    if src.kind == "f" and dtype.kind in "iu":
         x = xp.trunc(x)  # TensorFlow truncates toward zero
-    return x.astype(dtype) if hasattr(x, "astype") else xp.astype(x, dtype)
+    return x.astype(dtype) if xp is np else xp.astype(x, xp_dtype(xp, dtype))
 
 
 Cast = defprimitive("Cast", _cast_impl)
@@ -290,12 +305,12 @@ def cast(x, dtype, name=None):
     """
     x = as_input(x)
     want = _dt.numpy_dtype(dtype)
-    if x._value.dtype == want:
+    if numpy_dtype_of(x._value) == want:
         return x
     return apply(Cast, (x,), {"dtype": want})
 
 
 # --------------------------------------------------------------------------- late imports used by rules
-from .creation import ones_like, zeros_like  # noqa: E402
+from .creation import constant_like, ones_like, xp_dtype, zeros_like  # noqa: E402
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -62,6 +62,8 @@ def _advanced_layout(key):
 
 
 def _index(xp, x, key, nbatch):
+    if xp is not np:
+        return _index_generic(xp, x, key, nbatch)
     if nbatch == 0:
         return x[key]
     full = (slice(None),) * nbatch + key
@@ -73,16 +75,60 @@ def _index(xp, x, key, nbatch):
 
 
 def _scatter_impl(xp, g, shape, key, nbatch):
+    if xp is not np:
+        return _scatter_generic(xp, g, shape, key, nbatch)
     batch = tuple(g.shape[:nbatch])
-    if xp is np:
-        z = np.zeros(batch + tuple(shape), dtype=g.dtype)
-    else:
-        z = xp.zeros(batch + tuple(shape), dtype=g.dtype)
+    z = np.zeros(batch + tuple(shape), dtype=g.dtype)
     nadv, separated = _advanced_layout(key)
     if separated and nadv and nbatch:
         g = xp.moveaxis(g, tuple(range(nbatch, nbatch + nadv)), tuple(range(nadv)))
     full = (slice(None),) * nbatch + key
     return _backend.scatter_add(z, full, g, unique=not any(isinstance(k, np.ndarray) for k in key))
+
+
+# --------------------------------------------------------------------------- other array-API libraries
+# The standard allows integer-array indices only with no slices beside them, and has no scatter-add. So an
+# advanced index is resolved on the host, where the key already lives: NumPy indexes an array of flat
+# positions, and the backend gathers those positions with `take`. The transpose (the gradient) is a gather
+# too: one per repeat count of a position, summed (one gather when no position repeats).
+
+def _positions(shape, key) -> np.ndarray:
+    """For each element of `x[key]` (x of `shape`), its flat position in x, by NumPy's indexing rules."""
+    return np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)[key]
+
+
+def _index_generic(xp, x, key, nbatch):
+    batch = tuple(x.shape[:nbatch])
+    if not any(isinstance(k, np.ndarray) for k in key):  # basic indexing: native (views where possible)
+        if not any(k is Ellipsis for k in key):
+            key = key + (Ellipsis,)  # the standard wants every axis indexed, or an ellipsis
+        return x[(slice(None),) * nbatch + key]
+    pos = _positions(tuple(x.shape[nbatch:]), key)
+    r = xp.take(xp.reshape(x, batch + (-1,)), xp.asarray(pos.reshape(-1)), axis=nbatch)
+    return xp.reshape(r, batch + pos.shape)
+
+
+def _scatter_generic(xp, g, shape, key, nbatch):
+    batch = tuple(g.shape[:nbatch])
+    n = int(np.prod(shape))
+    pos = _positions(tuple(shape), key).reshape(-1)
+    m = pos.size
+    # index m of the flattened cotangent reads a zero: positions that nothing was gathered from
+    gf = xp.concat([xp.reshape(g, batch + (m,)), xp.zeros(batch + (1,), dtype=g.dtype)], axis=nbatch)
+    order = np.argsort(pos, kind="stable")
+    sorted_pos = pos[order]
+    first = np.concatenate([[True], sorted_pos[1:] != sorted_pos[:-1]])
+    starts = np.maximum.accumulate(np.where(first, np.arange(m), 0))
+    repeat = np.empty(m, np.int64)
+    repeat[order] = np.arange(m) - starts  # 0 for a position's first occurrence, 1 for its second, ...
+    out = None
+    for k in range(int(repeat.max()) + 1 if m else 1):
+        src = np.full(n, m, np.int64)
+        sel = np.nonzero(repeat == k)[0]
+        src[pos[sel]] = sel
+        layer = xp.take(gf, xp.asarray(src), axis=nbatch)
+        out = layer if out is None else out + layer
+    return xp.reshape(out, batch + tuple(shape))
 
 
 GetItem = defprimitive("StridedSlice", lambda xp, x, key, nbatch: _index(xp, x, key, nbatch))
@@ -101,10 +147,17 @@ samples(GetItem, lambda: [
     ((S.arr((4, 3), seed=2),), {"key": (Ellipsis, None, 0), "nbatch": 0}),
     ((S.arr((4, 3), seed=3),), {"key": (np.array([0, 2, 2]),), "nbatch": 0}),
     ((S.arr((2, 3, 4), seed=4),), {"key": (np.array([0, 1]), slice(None), np.array([1, 3])), "nbatch": 0}),
+    ((S.arr((4, 3), seed=5),), {"key": (slice(None, None, -1), -1), "nbatch": 0}),
+    ((S.arr((4, 3), seed=6),), {"key": (2, 1), "nbatch": 0}),
+    ((S.arr((2, 3, 4), seed=7),), {"key": (slice(None), np.array([[0, 2], [1, 1]]), slice(3, 0, -2)), "nbatch": 0}),
 ])
 samples(ScatterGrad, lambda: [
     ((S.arr((2, 3)),), {"shape": (4, 3), "key": (np.array([0, 2]),), "nbatch": 0}),
     ((S.arr((2, 3), seed=1),), {"shape": (4, 3), "key": (slice(None, None, 2),), "nbatch": 0}),
+    ((S.arr((3,), seed=2),), {"shape": (4, 3), "key": (np.array([1, 1, 3]), 2), "nbatch": 0}),
+    ((S.arr((2, 3), seed=3),), {"shape": (2, 3, 4), "key": (np.array([0, 1]), slice(None), np.array([1, 1])),
+                                "nbatch": 0}),
+    ((S.arr((), seed=4),), {"shape": (4, 3), "key": (2, 1), "nbatch": 0}),
 ])
 
 

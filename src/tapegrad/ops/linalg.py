@@ -48,7 +48,9 @@ samples(MatMul, lambda: [((S.arr((2, 3)), S.arr((3, 4), seed=1)), {"ta": False, 
                          ((S.arr((3, 2)), S.arr((3, 4), seed=1)), {"ta": True, "tb": False}),
                          ((S.arr((2, 3)), S.arr((4, 3), seed=1)), {"ta": False, "tb": True}),
                          ((S.arr((3, 2)), S.arr((4, 3), seed=1)), {"ta": True, "tb": True}),
-                         ((S.arr((2, 2, 3)), S.arr((3, 4), seed=1)), {"ta": False, "tb": False})])
+                         ((S.arr((2, 2, 3)), S.arr((3, 4), seed=1)), {"ta": False, "tb": False}),
+                         ((S.arr((2, 1, 3, 2)), S.arr((3, 3, 4), seed=1)), {"ta": True, "tb": False}),
+                         ((S.arr((1, 3)), S.arr((2, 3, 1), seed=1)), {"ta": False, "tb": False})])
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False, a_is_sparse=False,

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import namespace_of
+from .._core.errors import InvalidArgumentError
 from .._core.primitive import apply, as_input, defjvp, defprimitive, defvjp, samples
-from .._core.tensor import Tensor
+from .._core.tensor import Tensor, wrap
 from . import _samples as S
 
 
@@ -26,11 +28,11 @@ def normalize_axis(axis, ndim: int, op: str):
     for a in axis:
         a = int(a)
         if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor of rank {ndim} "
-                             f"(valid: {-ndim}..{max(ndim - 1, 0)}).")
+            raise InvalidArgumentError(None, op, f"{op}: Invalid reduction dimension {a} for input with {ndim} "
+                                       f"dimensions (valid axes: {-ndim}..{max(ndim - 1, 0)}).")
         out.append(a % ndim if ndim else 0)
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: axis {list(axis)} repeats an axis.")
+        raise InvalidArgumentError(None, op, f"{op}: axis {list(axis)} repeats an axis; give each axis once.")
     return tuple(sorted(out))
 
 
@@ -61,7 +63,17 @@ def _reduce_sample():
     return [((S.arr((3, 4)),), {"axis": None, "keepdims": False}),
             ((S.arr((3, 4), seed=1),), {"axis": (1,), "keepdims": False}),
             ((S.arr((2, 3, 2), seed=2),), {"axis": (0, 2), "keepdims": True}),
-            ((S.arr((), seed=3),), {"axis": None, "keepdims": False})]
+            ((S.arr((), seed=3),), {"axis": None, "keepdims": False}),
+            ((S.arr((4,), seed=4),), {"axis": (0,), "keepdims": True}),
+            ((S.arr((2, 3), seed=5),), {"axis": (), "keepdims": False}),
+            ((S.arr((2, 3), seed=6),), {"axis": None, "keepdims": True})]
+
+
+def _prod_sample():
+    # zeros: one in a group (its gradient is the product of the others), two in a group (all zero)
+    z = np.array([[2.0, 0.0, -1.5], [0.0, 0.0, 1.2], [0.5, -1.3, 1.7]])
+    return _reduce_sample() + [((z,), {"axis": (1,), "keepdims": False}), ((z,), {"axis": (0,), "keepdims": True}),
+                               ((z[:1],), {"axis": None, "keepdims": False})]
 
 
 Sum = defprimitive("Sum", lambda xp, x, axis, keepdims: xp.sum(x, axis=axis, keepdims=keepdims))
@@ -74,7 +86,9 @@ def _mean_impl(xp, x, axis, keepdims):
     if x.dtype.kind in "iub":  # TensorFlow: integer mean stays integer (truncating)
         s = xp.sum(x, axis=axis, keepdims=keepdims)
         n = int(np.prod(x.shape if axis is None else [x.shape[a] for a in axis]))
-        return (s // n).astype(x.dtype) if n else s
+        if not n:
+            return s
+        return (s // n).astype(x.dtype) if xp is np else xp.astype(s // n, x.dtype)
     return xp.mean(x, axis=axis, keepdims=keepdims)
 
 
@@ -117,9 +131,9 @@ samples(Min, _reduce_sample)
 
 def _prod_others(x, axis):
     """For each element, the product of the other elements in its reduction group (zero-safe)."""
-    from .elementwise import where
-    from .shape import reshape, transpose, expand_dims
     from .creation import ones_like
+    from .elementwise import where
+    from .shape import broadcast_to, expand_dims, reshape, transpose
 
     if not np.any(x.numpy() == 0):
         return _prod(x, axis, True) / x
@@ -130,8 +144,9 @@ def _prod_others(x, axis):
     perm = rest + list(axes)
     n = int(np.prod([xs[a] for a in axes]))
     xt = reshape(transpose(x, perm), [xs[i] for i in rest] + [n])
-    grid = expand_dims(xt, -2) + 0 * expand_dims(xt, -1)  # (..., n, n): row i holds the group
-    eye = np.eye(n, dtype=bool)
+    grid = broadcast_to(expand_dims(xt, -2), [xs[i] for i in rest] + [n, n])  # row i holds the group
+    xp = namespace_of(x._value)
+    eye = wrap(np.eye(n, dtype=bool) if xp is np else xp.asarray(np.eye(n, dtype=bool)))
     others = _prod(where(eye, ones_like(grid), grid), (len(rest) + 1,), False)  # (..., n)
     others = reshape(others, [xs[i] for i in rest] + [xs[a] for a in axes])
     inv = np.argsort(perm)
@@ -141,7 +156,7 @@ def _prod_others(x, axis):
 Prod = defprimitive("Prod", lambda xp, x, axis, keepdims: xp.prod(x, axis=axis, keepdims=keepdims))
 defvjp(Prod, lambda g, ans, x, axis, keepdims: _expand(g, x, axis, keepdims) * _prod_others(x, axis))
 defjvp(Prod, lambda t, ans, x, axis, keepdims: _sum(t * _prod_others(x, axis), axis, keepdims))
-samples(Prod, _reduce_sample)
+samples(Prod, _prod_sample)
 
 
 def _sum(x, axis, keepdims):

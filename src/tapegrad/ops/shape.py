@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _backend
 from .._core.primitive import apply, as_input, convert, defjvp, defjvp_all, defprimitive, defvjp, defvjp_all, samples
 from .._core.tensor import _TensorLike
 from . import _samples as S
@@ -226,22 +227,29 @@ def _zeros_of(x):
 
 
 def _check_same(values, op):
-    ts = [as_input(v) for v in values]
-    if not ts:
-        raise ValueError(f"{op}: needs at least one tensor.")
-    d0 = ts[0]._value.dtype
-    ts = [t if t._value.dtype == d0 else _as_dtype_or_fail(v, t, d0, op, i) for i, (v, t) in enumerate(zip(values, ts))]
-    return ts
-
-
-def _as_dtype_or_fail(v, t, d0, op, i):
+    """Tensors for `values`, all of one dtype: Python values take the dtype (and backend) of the first
+    tensor or array among them; tensors and arrays of another dtype are an error naming both."""
     from .._core import dtypes as _dt
-    from .._core.primitive import convert
+    from .creation import constant_like
 
-    if not isinstance(v, _TensorLike) and not isinstance(v, np.ndarray):
-        return convert(v, _dt.from_array(np.empty(0, d0)))
-    raise _invalid(op, f"{op}: input #{i} has dtype {t.dtype.name} but input #0 has dtype "
-                       f"{_dt.from_array(np.empty(0, d0)).name}; all inputs need the same dtype (use tf.cast).")
+    if not values:
+        raise ValueError(f"{op}: needs at least one tensor.")
+    j = next((i for i, v in enumerate(values) if isinstance(v, _TensorLike) or _backend.is_array(v)), 0)
+    ref = as_input(values[j])
+    d0 = _backend.numpy_dtype_of(ref._value)
+    ts = []
+    for i, v in enumerate(values):
+        if i == j:
+            ts.append(ref)
+        elif isinstance(v, _TensorLike) or _backend.is_array(v):
+            t = as_input(v)
+            if _backend.numpy_dtype_of(t._value) != d0:
+                raise _invalid(op, f"{op}: input #{i} has dtype {t.dtype.name} but input #{j} has dtype "
+                                   f"{_dt.from_array(ref._value).name}; all inputs need the same dtype (use tf.cast).")
+            ts.append(t)
+        else:
+            ts.append(constant_like(v, ref))
+    return ts
 
 
 def concat(values, axis, name="concat"):
