@@ -12,20 +12,104 @@ This module is the TensorFlow namespace: imports and aliases only, no logic.
 
 from __future__ import annotations
 
+from . import autodiff, dtypes, errors, linalg, math, nn  # noqa: E402
 from . import ops as _ops  # installs Tensor operators and the engine's hooks
-from ._core import (DType, GradientTape, Tensor, TensorShape, UnconnectedGradients, Variable, as_dtype,
-                    custom_gradient, function)
-from ._core.dtypes import (bool, complex64, complex128, double, float16, float32, float64, half, int8, int16,
-                           int32, int64, uint8, uint16, uint32, uint64)
+from ._core import (
+    DType,
+    GradientTape,
+    Tensor,
+    TensorShape,
+    TensorSpec,
+    UnconnectedGradients,
+    Variable,
+    as_dtype,
+    custom_gradient,
+    function,
+)
+from ._core.dtypes import (
+    bool,
+    complex64,
+    complex128,
+    double,
+    float16,
+    float32,
+    float64,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
+)
 from ._core.tensor import _TensorLike
-from .ops import (abs, add, broadcast_to, cast, concat, constant, convert_to_tensor, cos, divide, equal, exp,
-                  expand_dims, fill, greater, greater_equal, identity, less, less_equal, log, logical_and,
-                  logical_not, logical_or, matmul, maximum, minimum, multiply, negative, not_equal, ones,
-                  ones_like, range, reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod,
-                  reduce_sum, reshape, sigmoid, sign, sin, sqrt, square, squeeze, stack, stop_gradient, subtract,
-                  tanh, transpose, unstack, where, zeros, zeros_like)
-from .ops.elementwise import pow, log1p, floordiv, floormod  # noqa: F401
-from . import autodiff, errors, linalg, math, nn  # noqa: E402
+from .ops import (
+    abs,
+    add,
+    broadcast_to,
+    cast,
+    concat,
+    constant,
+    convert_to_tensor,
+    cos,
+    divide,
+    equal,
+    exp,
+    expand_dims,
+    fill,
+    greater,
+    greater_equal,
+    identity,
+    less,
+    less_equal,
+    log,
+    logical_and,
+    logical_not,
+    logical_or,
+    matmul,
+    maximum,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    ones,
+    ones_like,
+    range,
+    reduce_all,
+    reduce_any,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_sum,
+    reshape,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    squeeze,
+    stack,
+    stop_gradient,
+    subtract,
+    tanh,
+    transpose,
+    unstack,
+    where,
+    zeros,
+    zeros_like,
+)
+from .ops.elementwise import floordiv, floormod, log1p, pow  # noqa: F401
+
+# Issue 3's op library: each module's __all__ holds the names TensorFlow has at the top level too.
+from .ops.array_ops import *  # noqa: E402,F401,F403
+from .ops.math_ops import *  # noqa: E402,F401,F403
+from .ops.linalg_ops import *  # noqa: E402,F401,F403
+from .ops.nn_ops import *  # noqa: E402,F401,F403
+from .ops.random_ops import *  # noqa: E402,F401,F403
+from . import debugging, random  # noqa: E402,F401
 
 __version__ = "0.1.0"
 newaxis = None

@@ -1,7 +1,23 @@
 """`tf.errors`: TensorFlow's exception classes."""
 
-from ._core.errors import (FailedPreconditionError, InternalError, InvalidArgumentError, NotFoundError, OpError,
-                           OutOfRangeError, ResourceExhaustedError, UnimplementedError, UnknownError)
+from ._core.errors import (
+    AbortedError,
+    AlreadyExistsError,
+    CancelledError,
+    DataLossError,
+    DeadlineExceededError,
+    FailedPreconditionError,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    OpError,
+    OutOfRangeError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    UnauthenticatedError,
+    UnavailableError,
+    UnimplementedError,
+    UnknownError,
+)
 
-__all__ = ["FailedPreconditionError", "InternalError", "InvalidArgumentError", "NotFoundError", "OpError",
-           "OutOfRangeError", "ResourceExhaustedError", "UnimplementedError", "UnknownError"]
+__all__ = [n for n in dir() if not n.startswith("_")]

@@ -24,6 +24,10 @@ class InvalidArgumentError(OpError, ValueError):
     """An op received an argument it cannot work with (shapes, dtypes, values)."""
 
 
+class InvalidIndexError(InvalidArgumentError, IndexError):
+    """An index out of range (TensorFlow raises InvalidArgumentError; Python code may expect an IndexError)."""
+
+
 class UnimplementedError(OpError, NotImplementedError):
     """The op is not implemented for these arguments."""
 
@@ -50,3 +54,35 @@ class InternalError(OpError, RuntimeError):
 
 class UnknownError(OpError, RuntimeError):
     """An error from a backend library that tapegrad could not classify."""
+
+
+class CancelledError(OpError):
+    """An operation was cancelled."""
+
+
+class DeadlineExceededError(OpError):
+    """A deadline expired before the operation could complete."""
+
+
+class AlreadyExistsError(OpError):
+    """An entity that an operation tried to create already exists."""
+
+
+class PermissionDeniedError(OpError):
+    """The caller does not have permission to run the operation."""
+
+
+class UnauthenticatedError(OpError):
+    """The request does not have valid authentication credentials."""
+
+
+class AbortedError(OpError):
+    """The operation was aborted (e.g. a concurrency conflict)."""
+
+
+class UnavailableError(OpError):
+    """The runtime is currently unavailable."""
+
+
+class DataLossError(OpError):
+    """Unrecoverable data loss or corruption."""

@@ -22,7 +22,9 @@ def _children(x):
 
 
 def _sort_key(k):
-    return (type(k).__name__, k) if not isinstance(k, (int, float, str)) else (0 if isinstance(k, (int, float)) else 1, k)
+    if isinstance(k, (int, float, str)):
+        return (0 if isinstance(k, (int, float)) else 1, k)
+    return (type(k).__name__, k)
 
 
 def flatten(structure) -> list:

@@ -19,9 +19,9 @@ import warnings
 
 from . import dtypes as _dt
 from . import nest
+from . import tensor as _tensor
 from .backward import backward
 from .hooks import hooks
-from . import tensor as _tensor
 from .tensor import Tensor, Variable, _TensorLike
 
 _active = _tensor._active
@@ -161,9 +161,8 @@ class GradientTape:
     def _push(self) -> None:
         if self._recording:
             raise ValueError("This GradientTape is already recording; a tape cannot be entered twice at once.")
-        if self._entries is None:
-            raise RuntimeError("This non-persistent GradientTape has been used to compute gradients and "
-                               "cannot record again; create a new tape (or use persistent=True).")
+        if self._entries is None:  # as in TensorFlow: entering a used non-persistent tape starts a fresh one
+            self._entries, self._watched, self._variables = [], set(), {}
         _state.tapes.append(self)
         self._recording = True
         _bump(1)
@@ -195,7 +194,14 @@ class GradientTape:
             self._push()
 
     def reset(self) -> None:
-        """Clears everything recorded and watched; a tape inside its `with` block keeps recording."""
+        """Clears everything recorded and watched, inside the tape's `with` block (it keeps recording).
+
+        Raises:
+          ValueError: the tape is not recording (as in TensorFlow).
+        """
+        if not self._recording:
+            raise ValueError("Tape is not recording: reset() clears a tape inside its `with` block; outside it, "
+                             "create a new GradientTape instead.")
         self._entries = []
         self._watched = set()
         self._variables = {}
@@ -285,15 +291,16 @@ class GradientTape:
                 _warn(f"The dtype of the source tensor must be floating (e.g. tf.float32) when calling "
                       f"GradientTape.gradient, got tf.{_dt.from_array(s._value).name}; its gradient is None.")
                 source_ids.append(None)
+            elif s.__class__ is Variable and s._id not in self._watched:
+                source_ids.append(None)  # as in TensorFlow: reads of an unwatched variable are not linked to it
             else:
                 source_ids.append(s._id)
         seeds = _seeds(flat_targets, output_gradients)
         entries = self._entries
         release = not self._persistent
         if release:  # everything the tape holds is dropped once this call returns, even on error
-            self._entries = None
+            self._entries = None  # (watched_variables() still answers, as in TensorFlow)
             self._watched = None
-            self._variables = {}
         grads = backward(entries, seeds, [i for i in source_ids if i is not None], release)
         flat = []
         for s, sid in zip(flat_sources, source_ids):

@@ -77,9 +77,16 @@ class _TensorLike:
         return a[()] if a.ndim == 0 else a.copy()
 
     def __array__(self, dtype=None, copy=None):
-        a = _backend.to_numpy(self._value)
-        a = np.asarray(a) if dtype is None else a.astype(dtype, copy=False)
-        return a.copy() if copy else a
+        # A copy, as TensorFlow's numpy() gives, so that NumPy code can never mutate the (immutable) tensor;
+        # with copy=False (NumPy's "never copy"), a read-only view.
+        a = np.asarray(_backend.to_numpy(self._value))
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        if copy is False:
+            a = a.view()
+            a.flags.writeable = False
+            return a
+        return a.copy()
 
     def __len__(self) -> int:
         shape = self._value.shape
@@ -89,10 +96,9 @@ class _TensorLike:
 
     def __iter__(self):
         shape = self._value.shape
-        if not shape:
+        if not shape:  # raised by iter() itself, as TensorFlow does, not at the first next()
             raise TypeError(f"Cannot iterate over a scalar {type(self).__name__} (shape ()).")
-        for i in range(shape[0]):
-            yield self[i]
+        return (self[i] for i in range(shape[0]))
 
     def _scalar(self, what: str):
         a = _backend.to_numpy(self._value)
@@ -211,7 +217,7 @@ class Variable(_TensorLike):
     >>> x = tf.Variable(20.0, name="hours_worked")
     >>> x
     <tf.Variable 'hours_worked:0' shape=() dtype=float32, numpy=20.0>
-    >>> x.assign_add(1.0).numpy()
+    >>> float(x.assign_add(1.0))
     21.0
     """
 
@@ -232,7 +238,7 @@ class Variable(_TensorLike):
             if want.is_fully_defined() and tuple(want) != tuple(value.shape):
                 raise ValueError(f"tf.Variable: initial_value has shape {tuple(value.shape)} but shape="
                                  f"{tuple(want)} was given.")
-        self._value = _owned(value)
+        self._value = value  # to_array copied a caller's NumPy array; tensors' arrays are never mutated
         self._id = _next_id()
         self._name = "Variable" if name is None else str(name)
         self._trainable = True if trainable is None else bool(trainable)
@@ -258,36 +264,37 @@ class Variable(_TensorLike):
         return read(self)
 
     def _new_value(self, value, op: str):
-        new = to_array(value, None)
+        """`value` converted as TensorFlow's assign converts it (to the variable's dtype), shape checked."""
         mine = self._value
+        try:
+            new = to_array(value, _dt.from_array(mine))
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"Variable.{op} on '{self.name}': {e}") from None
         if tuple(new.shape) != tuple(mine.shape):
             raise ValueError(f"Variable.{op} on '{self.name}': shape mismatch: the variable has shape "
                              f"{tuple(mine.shape)} and the value has shape {tuple(new.shape)}. "
                              "Variables keep their shape; create a new tf.Variable for a new shape.")
-        if new.dtype != mine.dtype:
-            if isinstance(value, _TensorLike) or (_backend.is_array(value) and new.ndim):
-                raise TypeError(f"Variable.{op} on '{self.name}': dtype mismatch: the variable is "
-                                f"{_dt.from_array(mine).name} and the value is {_dt.from_array(new).name}. "
-                                "Cast the value first with tf.cast.")
-            new = to_array(value, _dt.from_array(mine))
         return new
 
-    def assign(self, value, use_locking=None, name=None, read_value=True) -> Variable:
-        """Sets the variable's value (never recorded on a tape) and returns the variable."""
-        self._value = _owned(self._new_value(value, "assign"))
-        return self
+    def assign(self, value, use_locking=None, name=None, read_value=True) -> Variable | None:
+        """Sets the variable's value (never recorded on a tape); returns the variable (None if not read_value).
 
-    def assign_add(self, delta, use_locking=None, name=None, read_value=True) -> Variable:
-        """Adds `delta` to the variable's value (never recorded on a tape) and returns the variable."""
-        d = self._new_value(delta, "assign_add")
-        self._value = self._value + d
-        return self
+        >>> import tapegrad as tf
+        >>> tf.Variable(1.0).assign(5.0)
+        <tf.Variable 'Variable:0' shape=() dtype=float32, numpy=5.0>
+        """
+        self._value = self._new_value(value, "assign")  # a fresh array: earlier reads keep their value
+        return self if read_value else None
 
-    def assign_sub(self, delta, use_locking=None, name=None, read_value=True) -> Variable:
-        """Subtracts `delta` from the variable's value (never recorded on a tape) and returns the variable."""
-        d = self._new_value(delta, "assign_sub")
-        self._value = self._value - d
-        return self
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True) -> Variable | None:
+        """Adds `delta` to the variable's value (never recorded on a tape); returns the variable."""
+        self._value = self._value + self._new_value(delta, "assign_add")
+        return self if read_value else None
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True) -> Variable | None:
+        """Subtracts `delta` from the variable's value (never recorded on a tape); returns the variable."""
+        self._value = self._value - self._new_value(delta, "assign_sub")
+        return self if read_value else None
 
     def __repr__(self) -> str:
         return (f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}, "
@@ -301,13 +308,6 @@ class Variable(_TensorLike):
 
 def _rebuild_variable(value, trainable, name):
     return Variable(np.asarray(value), trainable=trainable, name=name)
-
-
-def _owned(value):
-    """Arrays a Variable holds are never shared with the caller (the caller may mutate theirs)."""
-    if isinstance(value, np.ndarray):
-        return value[()] if value.ndim == 0 else value.copy()
-    return value
 
 
 def read(var: Variable) -> Tensor:
@@ -328,25 +328,25 @@ _PY_DEFAULT = {float: np.float32, int: np.int32, bool: np.bool_, complex: np.com
 def to_array(value, dtype=None):
     """An array for `value` under TensorFlow's conversion rules (Python floats -> float32, ints -> int32).
 
-    `dtype` (anything `tf.as_dtype` accepts) is the requested dtype: Python values are converted to it,
-    arrays and tensors must already have it.
+    `dtype` (anything `tf.as_dtype` accepts) is the requested dtype. As in TensorFlow: a tensor must already
+    have it (ValueError otherwise); NumPy values are cast to it by NumPy; Python values are converted to it
+    when that loses nothing (TypeError otherwise). NumPy arrays are copied (a tensor never shares memory
+    with an array its caller may still mutate).
     """
     want = None if dtype is None else _dt.numpy_dtype(dtype)
     if isinstance(value, _TensorLike):
         v = value._value
-        if want is not None and v.dtype != want:
-            raise TypeError(f"Tensor conversion requested dtype {_dt.as_dtype(want).name} for a tensor of "
-                            f"dtype {value.dtype.name}; use tf.cast to change a tensor's dtype.")
+        if want is not None and _backend.numpy_dtype_of(v) != want:
+            raise ValueError(f"Tensor conversion requested dtype {_dt.as_dtype(want).name} for Tensor with dtype "
+                             f"{value.dtype.name}; use tf.cast to change a tensor's dtype.")
         return v
     if isinstance(value, (np.ndarray, np.generic)):
-        if want is not None and value.dtype != want:
-            if value.dtype.kind in "fc" and want.kind in "iub" or value.dtype.kind == "c" and want.kind == "f":
-                raise TypeError(f"Cannot convert an array of dtype {value.dtype} to {_dt.as_dtype(want).name} "
-                                "without losing information; use tf.cast.")
-            value = value.astype(want)
         if value.ndim == 0:  # rank 0 is held as a NumPy scalar: NumPy's scalar math is ~10x faster
-            return value[()] if value.__class__ is np.ndarray else value
-        return value
+            value = value[()] if value.__class__ is np.ndarray else value
+            return value if want is None or value.dtype == want else want.type(value)
+        if want is not None and value.dtype != want:
+            return value.astype(want)  # TensorFlow converts NumPy arrays with NPY_ARRAY_FORCECAST
+        return value.copy()
     if _backend.is_array(value):
         if want is not None and _backend.numpy_dtype_of(value) != want:
             xp = _backend.namespace_of(value)
@@ -367,6 +367,7 @@ def _python_to_array(value, want):
             want = np.int64
         else:
             return want(value)  # a NumPy scalar (see to_array)
+    want = np.dtype(want)
     _check_python_fits(value, want)
     if py is float or py is int or py is bool or py is complex:
         return np.dtype(want).type(value)
@@ -390,20 +391,27 @@ def _fits_int32(value) -> bool:
 
 
 def _check_python_fits(value, want):
-    if isinstance(value, (list, tuple)):
-        for v in value:
-            _check_python_fits(v, want)
-        return
-    if want.kind in "iub" and isinstance(value, float) and not float(value).is_integer():
-        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {np.dtype(want).name}: the value "
-                        "is not an integer. Use a floating tensor, or tf.cast the integer tensor first.")
-    if want.kind in "iuf" and isinstance(value, complex):
-        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {np.dtype(want).name}.")
-    if want.kind in "iu" and isinstance(value, int) and not isinstance(value, bool):
-        info = np.iinfo(want)
-        if not info.min <= value <= info.max:
-            raise ValueError(f"Can't convert Python int {value} to EagerTensor of dtype {np.dtype(want).name}: "
-                             f"out of range [{info.min}, {info.max}].")
+    """TensorFlow's rule for Python values with a requested dtype: no float to an integer or bool, no complex
+    to a real, no number to bool, and integers within range."""
+    want = np.dtype(want)
+    kind = want.kind
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+            continue
+        if isinstance(v, bool):
+            continue
+        if (isinstance(v, complex) and kind != "c") or (isinstance(v, float) and kind in "iub") or \
+                (isinstance(v, int) and kind == "b"):
+            raise TypeError(f"Cannot convert {v!r} to EagerTensor of dtype {want.name}: a {type(v).__name__} is "
+                            f"not converted to {want.name} implicitly; use tf.cast to convert explicitly.")
+        if kind in "iu" and isinstance(v, int):
+            info = np.iinfo(want)
+            if not info.min <= v <= info.max:
+                raise ValueError(f"Can't convert Python int {v} to EagerTensor of dtype {want.name}: out of "
+                                 f"range [{info.min}, {info.max}].")
 
 
 def _infer_nested(value):
