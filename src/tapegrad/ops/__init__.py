@@ -121,3 +121,11 @@ _hooks.zeros_like = zeros_like
 _hooks.zeros_like_batched = _zeros_like_batched
 _hooks.broadcast_like = _broadcast_like
 _hooks.convert = _convert
+
+
+# Hooks for vectorized Jacobians (_core/jacobian.py).
+_hooks.reshape = reshape
+_hooks.expand_dims = expand_dims
+_hooks.concat = concat
+_hooks.transpose = transpose
+_hooks.zeros = zeros

@@ -6,6 +6,8 @@ without copying), so each gradient is a single matmul with the right flags, batc
 
 from __future__ import annotations
 
+import numpy as np
+
 from .._core import dtypes as _dt
 from .._core.primitive import apply, as_input, defjvp, defprimitive, defvjp, samples
 from . import _samples as S
@@ -20,7 +22,23 @@ def _matmul_impl(xp, a, b, ta, tb):
         a = _mT(xp, a)
     if tb:
         b = _mT(xp, b)
+    if xp is np and (a.ndim > 2) != (b.ndim > 2):
+        return _folded_matmul(a, b)
     return xp.matmul(a, b)
+
+
+def _folded_matmul(a, b):
+    """A stack of matrices times one matrix as a single GEMM (NumPy would loop one GEMM per matrix).
+
+    Batched cotangents (vectorized Jacobians) hit this: e.g. W^T @ g with g of shape (n, k, 1).
+    """
+    if a.ndim > 2:  # (..., m, k) @ (k, n)
+        return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[-1],))
+    # (m, k) @ (..., k, n): fold the stack into columns
+    k, n = b.shape[-2], b.shape[-1]
+    cols = np.moveaxis(b, -2, 0).reshape(k, -1)
+    r = (a @ cols).reshape((a.shape[0],) + b.shape[:-2] + (n,))
+    return np.moveaxis(r, 0, -2)
 
 
 MatMul = defprimitive("MatMul", _matmul_impl)
