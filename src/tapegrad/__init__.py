@@ -19,13 +19,12 @@ from ._core import (
     GradientTape,
     Tensor,
     TensorShape,
-    TensorSpec,
     UnconnectedGradients,
     Variable,
     as_dtype,
     custom_gradient,
-    function,
 )
+from ._function import TensorSpec, function
 from ._core.dtypes import (
     bool,
     complex64,

@@ -310,6 +310,59 @@ class GradientTape:
             flat.append(g)
         return nest.pack_sequence_as(sources, flat)
 
+    def _begin_sweep(self, what: str, use_pfor: bool) -> None:
+        """The checks and the self-recording rule `gradient` applies, for jacobian/batch_jacobian."""
+        if self._entries is None:
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute one set of gradients "
+                               "(or jacobians); use GradientTape(persistent=True) for more.")
+        if not use_pfor and not self._persistent:
+            raise RuntimeError(f"GradientTape must be created with persistent=True to compute the {what} with "
+                               "eager execution enabled and with experimental_use_pfor set to False.")
+        if self._recording and not self._persistent:
+            self._pop()
+
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
+                 parallel_iterations=None, experimental_use_pfor=True):
+        """The Jacobian of `target` w.r.t. each source: shape `target.shape + source.shape`.
+
+        Vectorized: one backward sweep with a batch of cotangents (the identity), split into chunks of
+        `parallel_iterations` rows to bound memory; `experimental_use_pfor=False` sweeps row by row
+        (same result, needs a persistent tape, as in TensorFlow).
+
+        >>> import tapegrad as tf
+        >>> x = tf.constant([1.0, 2.0])
+        >>> with tf.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = x * x
+        >>> tape.jacobian(y, x).numpy()
+        array([[2., 0.],
+               [0., 4.]], dtype=float32)
+        """
+        from .jacobian import jacobian
+
+        self._begin_sweep("jacobian", experimental_use_pfor)
+        return jacobian(self, target, sources, unconnected_gradients, parallel_iterations, experimental_use_pfor)
+
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """Per-example Jacobians: `target[i]` w.r.t. `source[i]`, shape `target.shape + source.shape[1:]`.
+
+        Assumes example i of the target depends only on example i of the source, as TensorFlow does.
+
+        >>> import tapegrad as tf
+        >>> x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+        >>> with tf.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = x * x
+        >>> tape.batch_jacobian(y, x).shape
+        TensorShape([2, 2, 2])
+        """
+        from .jacobian import batch_jacobian
+
+        self._begin_sweep("batch_jacobian", experimental_use_pfor)
+        return batch_jacobian(self, target, source, unconnected_gradients, parallel_iterations,
+                              experimental_use_pfor)
+
     def __del__(self):
         if getattr(self, "_recording", False):
             try:
