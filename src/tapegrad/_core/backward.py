@@ -22,12 +22,13 @@ def backward(entries: list, seeds: list, source_ids: list, release: bool) -> dic
     n = len(entries)
     # Forward pass: which entries depend on a source?
     reach = set(sources)
-    live = bytearray(n)
-    for i in range(n):
-        prim, args, params, out = entries[i]
+    live = []
+    i = -1
+    for prim, args, params, out in entries:
+        i += 1
         for a in args:
             if a.__class__ is Tensor and a._id in reach:
-                live[i] = 1
+                live.append(i)
                 if out.__class__ is tuple:
                     reach.update(o._id for o in out)
                 else:
@@ -39,11 +40,11 @@ def backward(entries: list, seeds: list, source_ids: list, release: bool) -> dic
         cot[tid] = seed if prev is None else hooks.add(prev, seed)
     add = hooks.add
     unbroadcast = hooks.unbroadcast
-    for i in range(n - 1, -1, -1):
-        if not live[i]:
-            if release:
-                entries[i] = None
-            continue
+    if release:  # entries off every path to a source are dropped at once, the rest one by one below
+        dead = set(range(n)).difference(live) if len(live) < n else ()
+        for i in dead:
+            entries[i] = None
+    for i in reversed(live):
         prim, args, params, out = entries[i]
         if release:
             entries[i] = None

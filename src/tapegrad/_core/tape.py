@@ -17,12 +17,16 @@ import enum
 import threading
 import warnings
 
+import numpy as np
+
 from . import dtypes as _dt
 from . import nest
 from . import tensor as _tensor
 from .backward import backward
 from .hooks import hooks
-from .tensor import Tensor, Variable, _TensorLike
+from .tensor import Tensor, Variable, _TensorLike, wrap
+
+_NUMPY_SCALARS = frozenset(t for t in np.sctypeDict.values() if issubclass(t, np.generic))
 
 _active = _tensor._active
 _lock = threading.Lock()
@@ -400,7 +404,8 @@ def _seeds(flat_targets: list, output_gradients) -> list:
         if t._value.dtype.kind not in "fc":
             continue  # TensorFlow: an integer target has no gradient
         if og is None:
-            seed = hooks.ones_like(t)
+            v = t._value
+            seed = wrap(v.dtype.type(1)) if v.__class__ in _NUMPY_SCALARS else hooks.ones_like(t)
         else:
             seed = hooks.convert(og, _dt.from_array(t._value))
             if tuple(seed._value.shape) != tuple(t._value.shape):
