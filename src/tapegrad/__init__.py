@@ -108,6 +108,7 @@ from .ops.math_ops import *  # noqa: E402,F401,F403
 from .ops.linalg_ops import *  # noqa: E402,F401,F403
 from .ops.nn_ops import *  # noqa: E402,F401,F403
 from .ops.random_ops import *  # noqa: E402,F401,F403
+from .ops.debug_ops import *  # noqa: E402,F401,F403
 from . import debugging, random  # noqa: E402,F401
 
 __version__ = "0.1.0"
