@@ -214,6 +214,7 @@ CASES = [(n, i) for n in sorted(p for p in REGISTRY if REGISTRY[p].differentiabl
 
 
 def _primitive_run(prim, args, params, strict):
+    """[outputs..., their JVPs..., gradients...]; a multi-output primitive (qr, svd) gives several outputs."""
     conv = (lambda a: xp.asarray(a)) if strict else (lambda a: a)
     xs = [tf.constant(conv(np.asarray(a))) for a in args]
     floats = [x for x in xs if x.dtype.is_floating]
@@ -221,10 +222,16 @@ def _primitive_run(prim, args, params, strict):
         with tf.GradientTape() as tape:
             tape.watch(floats)
             y = apply(prim, tuple(xs), params)
-            w = tf.constant(conv(np.linspace(-1.0, 2.0, int(np.prod(y.shape))).reshape(tuple(y.shape))))
-            loss = tf.reduce_sum(y * tf.cast(w, y.dtype))
+            ys = list(y) if isinstance(y, tuple) else [y]
+            loss = 0.0
+            for yk in ys:
+                if yk.dtype.is_floating:
+                    w = tf.constant(conv(np.linspace(-1.0, 2.0, int(np.prod(yk.shape))).reshape(tuple(yk.shape))))
+                    loss = loss + tf.reduce_sum(yk * tf.cast(w, yk.dtype))
     grads = tape.gradient(loss, floats, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    return [y, acc.jvp(y, unconnected_gradients=tf.UnconnectedGradients.ZERO), *grads]
+    grads = [tf.convert_to_tensor(g) for g in grads]  # an axis-0 gather's gradient is a tf.IndexedSlices
+    jvps = acc.jvp(ys, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    return [*ys, *jvps, *grads], len(ys)
 
 
 @pytest.mark.parametrize(("name", "index"), CASES, ids=[f"{n}-{i}" for n, i in CASES])
@@ -232,10 +239,10 @@ def test_every_primitive_matches_numpy(name, index):
     """Each registered primitive's sample: value, JVP and VJP on array-api-strict equal NumPy's."""
     prim = REGISTRY[name]
     args, params, _ = sample_cases(prim)[index]
-    got = _primitive_run(prim, args, params, strict=True)
-    want = _primitive_run(prim, args, params, strict=False)
+    got, n = _primitive_run(prim, args, params, strict=True)
+    want, _ = _primitive_run(prim, args, params, strict=False)
     for k, (a, b) in enumerate(zip(got, want, strict=True)):
-        what = ["value", "JVP"][k] if k < 2 else f"gradient #{k - 2}"
+        what = f"value #{k}" if k < n else f"JVP #{k - n}" if k < 2 * n else f"gradient #{k - 2 * n}"
         assert isinstance(a._value, STRICT), f"{name}: the {what} is a {type(a._value).__name__}"
         assert a.dtype == b.dtype and a.shape == b.shape, f"{name}: {what}"
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12, err_msg=f"{name}: {what}")

@@ -1,13 +1,38 @@
 """`tf.linalg`: matrix operations (aliases of the op library)."""
 
+from .ops.array_ops import einsum, tensordot
+from .ops.creation import eye
 from .ops.linalg import matmul, matvec
-from .ops.shape import transpose as _transpose
+from .ops.linalg_ops import (
+    adjoint,
+    band_part,
+    cholesky,
+    cholesky_solve,
+    cross,
+    det,
+    diag,
+    diag_part,
+    eigh,
+    eigvalsh,
+    inv,
+    logdet,
+    lstsq,
+    matrix_rank,
+    matrix_transpose,
+    norm,
+    normalize,
+    pinv,
+    qr,
+    set_diag,
+    slogdet,
+    solve,
+    svd,
+    tensor_diag,
+    tensor_diag_part,
+    trace,
+    triangular_solve,
+)
+from .ops.nn_ops import l2_normalize
 
-
-def matrix_transpose(a, name="matrix_transpose", conjugate=False):
-    """`tf.linalg.matrix_transpose`: swaps the last two dimensions."""
-    nd = a.ndim
-    return _transpose(a, list(range(nd - 2)) + [nd - 1, nd - 2], conjugate=conjugate)
-
-
-__all__ = ["matmul", "matvec", "matrix_transpose"]
+transpose = matrix_transpose
+__all__ = [n for n in dir() if not n.startswith("_")]

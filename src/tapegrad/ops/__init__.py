@@ -89,7 +89,12 @@ for _name, _fn in _OPERATORS.items():
 # --------------------------------------------------------------------------- engine hooks
 
 def _unbroadcast(g, x, nbatch):
-    """`g` summed down to `x`'s shape, keeping `nbatch` leading batch dimensions."""
+    """`g` summed down to `x`'s shape, keeping `nbatch` leading batch dimensions. A sparse gradient (an axis-0
+    gather's) stays an IndexedSlices when it already has `x`'s shape (see indexing.sparse_gradient)."""
+    if g.__class__ is not _tensor.Tensor:
+        g = indexing.sparse_gradient(g, x, nbatch)
+        if g.__class__ is not _tensor.Tensor:
+            return g
     gs = g._value.shape
     xs = x._value.shape
     if gs[nbatch:] == xs:
@@ -114,13 +119,26 @@ def _broadcast_like(t, o):
     return broadcast_to(t, o._value.shape)
 
 
-_hooks.add = add
+def _add_gradients(x, y):
+    """Accumulates two gradients; IndexedSlices are concatenated or densified (indexing.add_gradients)."""
+    if x.__class__ is _tensor.Tensor and y.__class__ is _tensor.Tensor:
+        return add(x, y)
+    return indexing.add_gradients(x, y)
+
+
+def _convert_hook(x, dtype=None):
+    if x.__class__ is indexing.IndexedSlices:  # an IndexedSlices given as output_gradients or as a tangent
+        x = x._to_dense()
+    return _convert(x, dtype)
+
+
+_hooks.add = _add_gradients
 _hooks.unbroadcast = _unbroadcast
 _hooks.ones_like = ones_like
 _hooks.zeros_like = zeros_like
 _hooks.zeros_like_batched = _zeros_like_batched
 _hooks.broadcast_like = _broadcast_like
-_hooks.convert = _convert
+_hooks.convert = _convert_hook
 
 
 # Hooks for vectorized Jacobians (_core/jacobian.py).

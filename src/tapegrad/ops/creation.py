@@ -1,4 +1,4 @@
-"""Tensors from values: constant, convert_to_tensor, zeros/ones(_like), fill, range.
+"""Tensors from values: constant, convert_to_tensor, zeros/ones(_like), fill, range, eye.
 
 Key decision: Python floats become float32 and ints int32 (TensorFlow's defaults); NumPy arrays keep their
 dtype unless one is asked for. Only `fill` is differentiable (w.r.t. its value), as in TensorFlow.
@@ -11,7 +11,7 @@ import numpy as np
 from .._backend import namespace_of, numpy_dtype_of
 from .._core import dtypes as _dt
 from .._core.primitive import apply, as_input, convert, defjvp, defprimitive, defvjp, samples
-from .._core.tensor import _TensorLike, to_array, wrap
+from .._core.tensor import Tensor, _TensorLike, to_array, wrap
 from . import _samples as S
 
 
@@ -68,6 +68,13 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
     >>> tf.convert_to_tensor([1, 2]).dtype
     tf.int32
     """
+    from .indexing import IndexedSlices
+
+    if value.__class__ is IndexedSlices:  # the dense tensor, by a recorded (differentiable) op
+        if dtype is not None and _dt.as_dtype(dtype) != value.dtype:
+            raise ValueError(f"Tensor conversion requested dtype {_dt.as_dtype(dtype).name} for IndexedSlices with "
+                             f"dtype {value.dtype.name}; use tf.cast on the converted tensor.")
+        return value._to_dense()
     if dtype is None and dtype_hint is not None and not isinstance(value, _TensorLike):
         try:
             return convert(value, dtype_hint)
@@ -160,11 +167,30 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
     if limit is None:
         start, limit = 0, start
     vals = [v.numpy() if isinstance(v, _TensorLike) else v for v in (start, limit, delta)]
-    if dtype is None:
-        arrs = [to_array(v) for v in vals]
-        d = np.result_type(*arrs)
+    if dtype is None:  # TensorFlow's inference: the highest of int32 < int64 < float32 < float64 among the three
+        order = [np.dtype(t) for t in (np.int32, np.int64, np.float32, np.float64)]
+        kinds = [np.dtype(to_array(v).dtype) for v in vals]
+        d = max(kinds, key=lambda k: order.index(k) if k in order else len(order))
     else:
         d = _dt.numpy_dtype(dtype)
     if vals[2] == 0:
         raise ValueError("tf.range: delta must not be 0.")
     return wrap(np.arange(vals[0], vals[1], vals[2]).astype(d))
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name: str | None = None) -> Tensor:
+    """`tf.eye`: an identity matrix (ones on the main diagonal), or a batch of them of shape `batch_shape`.
+
+    >>> import tapegrad as tf
+    >>> tf.eye(2, 3, dtype=tf.int32).numpy()
+    array([[1, 0, 0],
+           [0, 1, 0]], dtype=int32)
+    """
+    rows = int(num_rows.numpy() if isinstance(num_rows, _TensorLike) else num_rows)
+    cols = rows if num_columns is None else int(num_columns.numpy() if isinstance(num_columns, _TensorLike)
+                                                else num_columns)
+    if rows < 0 or cols < 0:
+        raise ValueError(f"tf.eye: num_rows ({rows}) and num_columns ({cols}) must be non-negative.")
+    batch = () if batch_shape is None else _shape_tuple(batch_shape, "tf.eye")
+    m = np.eye(rows, cols, dtype=_dt.numpy_dtype(dtype))
+    return wrap(np.array(np.broadcast_to(m, batch + (rows, cols))) if batch else m)
