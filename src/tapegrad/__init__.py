@@ -25,6 +25,7 @@ from ._core import (
     custom_gradient,
 )
 from ._function import TensorSpec, function
+from ._recompute import recompute_grad
 from ._core.dtypes import (
     bool,
     complex64,
@@ -114,7 +115,6 @@ from . import debugging, random  # noqa: E402,F401
 __version__ = "0.1.0"
 newaxis = None
 truediv = divide
-realdiv = divide
 mod = floormod
 
 
