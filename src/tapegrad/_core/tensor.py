@@ -14,6 +14,7 @@ Key decisions:
 from __future__ import annotations
 
 import itertools
+import threading
 
 import numpy as np
 
@@ -27,6 +28,9 @@ _new = object.__new__
 # Filled by the tape module: (state, active counter). Kept here as module globals to keep reads cheap.
 _state = None
 _active = [0]
+# The innermost tf.name_scope's prefix ("outer/inner/"), per thread: set by tapegrad._module.name_scope, read by
+# Variable() to name a new variable as TensorFlow does ('outer/inner/w:0').
+_scope = threading.local()
 
 
 def _numpy_text(value, is_repr: bool) -> str:
@@ -240,7 +244,7 @@ class Variable(_TensorLike):
                                  f"{tuple(want)} was given.")
         self._value = value  # to_array copied a caller's NumPy array; tensors' arrays are never mutated
         self._id = _next_id()
-        self._name = "Variable" if name is None else str(name)
+        self._name = getattr(_scope, "prefix", "") + ("Variable" if name is None else str(name))
         self._trainable = True if trainable is None else bool(trainable)
 
     @property
@@ -301,6 +305,10 @@ class Variable(_TensorLike):
                 f"numpy={_numpy_text(self._value, True)}>")
 
     __str__ = __repr__
+
+    def __format__(self, format_spec: str) -> str:
+        # TensorFlow's variables have no __format__: f"{v}" prints the repr; a spec formats the value.
+        return repr(self) if not format_spec else self.numpy().__format__(format_spec)
 
     def __reduce__(self):
         return (_rebuild_variable, (self.numpy(), self._trainable, self._name))

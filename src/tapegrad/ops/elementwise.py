@@ -17,6 +17,8 @@ Key decisions:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._backend import numpy_dtype_of
@@ -210,6 +212,8 @@ def _pow_vjp_x(g, ans, x, y):
 
 
 def _pow_log_x(x):
+    if not hasattr(x, "_value"):  # a Python number base, e.g. 2.0 ** t (a complex one is converted)
+        return math.log(x) if x > 0 else 0.0
     if x._value.dtype.kind == "c":  # TensorFlow: any nonzero complex base has a logarithm
         nz = not_equal(x, zeros_like(x))
         return where(nz, log(where(nz, x, ones_like(x))), zeros_like(x))
