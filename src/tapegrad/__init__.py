@@ -25,6 +25,11 @@ from ._core import (
     custom_gradient,
 )
 from ._function import TensorSpec, function
+from . import config  # tf.config: list_physical_devices, soft placement
+from ._device import device  # tf.device
+from . import train  # tf.train: checkpoints
+from ._module import Module, name_scope
+from . import keras
 from ._recompute import recompute_grad
 from ._core.dtypes import (
     bool,

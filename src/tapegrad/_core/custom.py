@@ -6,6 +6,8 @@ Key decisions:
   and an outer tape differentiates `grad_fn` correctly (second order). Its outputs are then re-wrapped
   under fresh ids and one entry is recorded from the inputs (and the variables `f` read) to them, whose
   VJP calls the user's `grad_fn`: only `grad_fn` decides the first-order gradient.
+- `grad_fn` is user code written for one upstream gradient: a batch of them (a vectorized Jacobian) calls it
+  once per row, as TensorFlow's pfor runs it, and stacks the results (`_per_row`).
 - Forward mode through a custom gradient transposes `grad_fn` (it is linear in the upstream gradient):
   the JVP with tangent `t` is the gradient of `<grad_fn(u), t>` with respect to `u`.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import types
 
 from . import nest
@@ -103,6 +106,10 @@ def _call_with_custom_gradient(f, args: tuple, kwargs: dict):
 
     def vjp_all(g, ans, *recorded):
         gs = list(g) if isinstance(g, tuple) else [g]
+        nbatch = gs[0].ndim - (ans[0] if isinstance(ans, tuple) else ans).ndim
+        return _per_row(one, gs, ans, nbatch, recorded) if nbatch else one(gs)
+
+    def one(gs):
         if variables:
             got = grad_fn(*gs, variables=variables)
             if not isinstance(got, (tuple, list)) or len(got) != 2:
@@ -126,6 +133,24 @@ def _call_with_custom_gradient(f, args: tuple, kwargs: dict):
     prim.jvp_all = functools.partial(_transposed_jvp, vjp_all)
     record(prim, inputs, outs if len(outs) > 1 else outs[0], {})
     return nest.pack_sequence_as(result, list(outs))
+
+
+def _per_row(one, gs: list, ans, nbatch: int, inputs: tuple) -> list:
+    """A batch of cotangents (a vectorized Jacobian) through a user's grad_fn, written for one cotangent:
+    called once per row, as TensorFlow's pfor runs it, and the input gradients stacked."""
+    outs = ans if isinstance(ans, tuple) else (ans,)
+    batch = tuple(gs[0]._value.shape[:nbatch])
+    rows = [hooks.reshape(g, (-1,) + tuple(o._value.shape)) for g, o in zip(gs, outs)]
+    per = [one([r[i] for r in rows]) for i in range(math.prod(batch))]
+    stacked = []
+    for k, x in enumerate(inputs):
+        col = [p[k] for p in per]
+        if all(c is None for c in col):
+            stacked.append(None)
+            continue
+        col = [hooks.expand_dims(hooks.zeros_like(x) if c is None else hooks.unbroadcast(c, x, 0), 0) for c in col]
+        stacked.append(hooks.reshape(hooks.concat(col, 0), batch + tuple(x._value.shape)))
+    return stacked
 
 
 def _transposed_jvp(vjp_all, tangents, ans, *inputs):

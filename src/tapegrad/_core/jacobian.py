@@ -1,12 +1,23 @@
 """Vectorized `jacobian` and `batch_jacobian`: one backward sweep with a batch of cotangents.
 
-Key decision: no loop over output elements. The seed is the identity, reshaped to `(n,) + target.shape`,
-and every VJP rule accepts cotangents with extra leading batch dimensions (DESIGN.md), so one sweep yields
-all `n` rows at once. `parallel_iterations` caps the batch (rows per sweep) to bound memory;
-`experimental_use_pfor=False` runs one unbatched sweep per row instead (the same numbers, slower).
+Key decision: no loop over output elements. The seed is a batch of one-hot rows (the identity, reshaped to
+`(n,) + target.shape`), and every VJP rule accepts cotangents with extra leading batch dimensions
+(DESIGN.md), so one sweep yields all `n` rows at once. `parallel_iterations` caps the rows per sweep to bound
+memory; `experimental_use_pfor=False` runs one unbatched sweep per row instead, as TensorFlow's while_loop
+fallback does (the same numbers up to BLAS summation order, slower).
+
+TensorFlow's rules (tensorflow/python/eager/backprop.py, TF 2.21) are kept: `jacobian` returns None (or zeros)
+for sources with no path, including integer targets and sources; an empty target gives an empty Jacobian for
+connected sources; `batch_jacobian` needs rank >= 2 and equal first dimensions, and returns zeros (in the
+target's dtype, or the source's with UnconnectedGradients.ZERO) when unconnected; a non-persistent tape allows
+one sweep only (so neither the loop nor more than one chunk); inside a persistent tape's context the sweep is
+recorded on the tape. One divergence: TensorFlow's pfor rejects `parallel_iterations=1`; here it is one row
+per sweep.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -14,78 +25,103 @@ from .. import _backend
 from . import nest
 from .backward import backward
 from .hooks import hooks
-from .tensor import Variable, _TensorLike, wrap
+from .tensor import _TensorLike, wrap
 
 
-def _identity_rows(target, start: int, stop: int):
-    """Rows start..stop of the identity over target's elements, shaped (stop - start,) + target.shape."""
+def _onehot(target, start: int, stop: int, reps: int, batched: bool = True):
+    """Seeds for rows start..stop: row k is 1 at flat position start + k of each of `reps` leading slices of
+    the target (reps = 1: rows of the identity). Shape (stop - start,) + target.shape, or target.shape."""
     v = target._value
     shape = tuple(v.shape)
-    n = int(np.prod(shape))
+    rows = np.zeros((stop - start, reps, math.prod(shape) // reps if reps else 0), dtype=_backend.numpy_dtype_of(v))
+    k = np.arange(stop - start)
+    rows[k, :, start + k] = 1
+    rows = rows.reshape(((stop - start,) if batched else ()) + shape)
     xp = _backend.namespace_of(v)
-    dtype = v.dtype
-    if xp is np:
-        eye = np.zeros((stop - start, n), dtype=dtype)
-        eye[np.arange(stop - start), np.arange(start, stop)] = 1
-        return wrap(eye.reshape((stop - start,) + shape))
-    eye = xp.eye(n, dtype=dtype)[start:stop, :]
-    return wrap(xp.reshape(eye, (stop - start,) + shape))
+    return wrap(rows if xp is np else xp.asarray(rows))
 
 
-def _sweep(tape, seed_target_id, seed, source_ids):
-    return backward(tape._entries, [(seed_target_id, seed)], [s for s in source_ids if s is not None], False)
+def _ids(tape, api: str, target, sources: list) -> list:
+    """Checks the arguments; the tape's id for each source, None where it has no gradient (not floating, or
+    not watched by the tape, as in TensorFlow)."""
+    for t in [target] + sources:
+        if not isinstance(t, _TensorLike):
+            raise TypeError(f"GradientTape.{api}: the target must be a single tensor and the sources tensors or "
+                            f"variables, got {type(t).__name__}.")
+    watched = tape._watched or ()
+    return [s._id if s._value.dtype.kind in "fc" and s._id in watched else None for s in sources]
+
+
+def _rows(tape, target, ids: list, n: int, reps: int, parallel_iterations, use_pfor: bool, api: str) -> list:
+    """Runs the sweeps for the `n` Jacobian rows: [(rows in the block, {source id: gradient block or None})],
+    each block shaped (rows,) + source.shape. Applies TensorFlow's tape rules (one sweep on a non-persistent
+    tape, which is then released; recording on a persistent tape inside its context)."""
+    from .tape import _warn
+
+    p = parallel_iterations
+    if p is not None and (isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 1):
+        raise ValueError(f"Argument `parallel_iterations` must be None or a positive integer. Received: {p}.")
+    if tape._entries is None:
+        raise RuntimeError("A non-persistent GradientTape can only be used to compute one set of gradients "
+                           "(or jacobians); use GradientTape(persistent=True) for more.")
+    persistent = tape._persistent
+    if not use_pfor and not persistent:
+        raise RuntimeError(f"GradientTape must be created with persistent=True to compute the {api} with eager "
+                           "execution enabled and with experimental_use_pfor set to False.")
+    if not persistent and p is not None and p <= n:  # TensorFlow's pfor then tiles the rows: several sweeps
+        raise RuntimeError(f"GradientTape must be created with persistent=True to compute the {api} with "
+                           f"parallel_iterations ({p}) not above the number of rows ({n}).")
+    if tape._recording and not persistent:
+        tape._pop()
+    elif tape._recording and not tape._warned_inside:
+        tape._warned_inside = True
+        _warn(f"Calling GradientTape.{api} on a persistent tape inside its context records the computation on "
+              "the tape (needed only for higher-order derivatives); call it outside the `with` block otherwise.")
+    entries = tape._entries
+    if not persistent:  # one sweep, releasing the tape's entries as it goes
+        tape._entries = tape._watched = None
+    live = [i for i in ids if i is not None]
+    if not live or target._value.dtype.kind not in "fc":
+        return []
+    step = (n if p is None else int(p)) if use_pfor or not n else 1
+    blocks = []
+    for start in range(0, max(n, 1), max(step, 1)):
+        stop = min(n, start + step)
+        batched = use_pfor or not n
+        grads = backward(entries, [(target._id, _onehot(target, start, stop, reps, batched))], live, not persistent)
+        if not batched:  # the loop: one unbatched row
+            grads = {i: None if g is None else hooks.expand_dims(g, 0) for i, g in grads.items()}
+        blocks.append((stop - start, grads))
+    return blocks
+
+
+def _stack(blocks: list, sid, sshape: tuple):
+    """The blocks of one source joined along the rows (zeros for a block without a gradient); None if none
+    has one."""
+    got = [g.get(sid) for _, g in blocks] if sid is not None else []
+    like = next((g for g in got if g is not None), None)
+    if like is None:
+        return None
+    parts = [hooks.zeros((r,) + sshape, like.dtype) if g is None else g for (r, _), g in zip(blocks, got)]
+    return parts[0] if len(parts) == 1 else hooks.concat(parts, 0)
 
 
 def jacobian(tape, target, sources, unconnected_gradients, parallel_iterations, experimental_use_pfor):
     """See GradientTape.jacobian."""
     from .tape import UnconnectedGradients, _unconnected
 
-    unconnected = _unconnected(unconnected_gradients)
-    if not isinstance(target, _TensorLike):
-        raise TypeError(f"GradientTape.jacobian: target must be a tensor, got {type(target).__name__}.")
-    flat_sources = nest.flatten(sources)
-    source_ids = []
-    for s in flat_sources:
-        if not isinstance(s, _TensorLike):
-            raise TypeError(f"GradientTape.jacobian: a source has type {type(s).__name__}; sources must be "
-                            "tf.Tensor or tf.Variable objects.")
-        ok = s._value.dtype.kind in "fc" and not (s.__class__ is Variable and s._id not in tape._watched)
-        source_ids.append(s._id if ok else None)
+    zero = _unconnected(unconnected_gradients) is UnconnectedGradients.ZERO
+    flat = nest.flatten(sources)
+    ids = _ids(tape, "jacobian", target, flat)
     tshape = tuple(target._value.shape)
-    n = int(np.prod(tshape))
-    rows: list[list] = [[] for _ in flat_sources]
-    spans: list[tuple] = []
-    if target._value.dtype.kind in "fc" and n:
-        if experimental_use_pfor:
-            step = n if not parallel_iterations else max(1, int(parallel_iterations))
-            for start in range(0, n, step):
-                stop = min(n, start + step)
-                spans.append((start, stop))
-                grads = _sweep(tape, target._id, _identity_rows(target, start, stop), source_ids)
-                for k, sid in enumerate(source_ids):
-                    rows[k].append(None if sid is None else grads.get(sid))
-        else:
-            for i in range(n):
-                spans.append((i, i + 1))
-                seed = hooks.reshape(_identity_rows(target, i, i + 1), tshape)
-                grads = _sweep(tape, target._id, seed, source_ids)
-                for k, sid in enumerate(source_ids):
-                    g = None if sid is None else grads.get(sid)
-                    rows[k].append(None if g is None else hooks.expand_dims(g, 0))
+    blocks = _rows(tape, target, ids, math.prod(tshape), 1, parallel_iterations, experimental_use_pfor, "jacobian")
     out = []
-    for s, chunks in zip(flat_sources, rows):
-        sshape = tuple(s._value.shape)
-        if not chunks or all(c is None for c in chunks):
-            out.append(hooks.zeros(tshape + sshape, s.dtype) if unconnected is UnconnectedGradients.ZERO else None)
-            continue
-        filled = []
-        for c, (start, stop) in zip(chunks, spans):
-            filled.append(hooks.zeros((stop - start,) + sshape, s.dtype) if c is None else c)
-        j = filled[0] if len(filled) == 1 else hooks.concat(filled, 0)
-        out.append(hooks.reshape(j, tshape + sshape))
-    if not tape._persistent:
-        tape._entries = None
-        tape._watched = None
+    for s, sid in zip(flat, ids):
+        shape = tshape + tuple(s._value.shape)
+        j = _stack(blocks, sid, tuple(s._value.shape))
+        if j is not None and tuple(j._value.shape) != shape:
+            j = hooks.reshape(j, shape)
+        out.append(j if j is not None else hooks.zeros(shape, s.dtype) if zero else None)
     return nest.pack_sequence_as(sources, out)
 
 
@@ -93,42 +129,20 @@ def batch_jacobian(tape, target, source, unconnected_gradients, parallel_iterati
     """See GradientTape.batch_jacobian."""
     from .tape import UnconnectedGradients, _unconnected
 
-    unconnected = _unconnected(unconnected_gradients)
-    for name, t in (("target", target), ("source", source)):
-        if not isinstance(t, _TensorLike):
-            raise TypeError(f"GradientTape.batch_jacobian: {name} must be a tensor, got {type(t).__name__}.")
+    zero = _unconnected(unconnected_gradients) is UnconnectedGradients.ZERO
+    (sid,) = _ids(tape, "batch_jacobian", target, [source])
+    for t in (target, source):
+        if t.ndim < 2:
+            raise ValueError(f"Shape {t.shape} must have rank at least 2")
     tshape, sshape = tuple(target._value.shape), tuple(source._value.shape)
-    if len(tshape) < 1 or len(sshape) < 1 or tshape[0] != sshape[0]:
-        raise ValueError(f"Need first dimension of target shape ({list(tshape)}) and source shape "
-                         f"({list(sshape)}) to match.")
-    b = tshape[0]
-    ny = int(np.prod(tshape[1:]))
-    sid = source._id if source._value.dtype.kind in "fc" else None
-    if sid is not None and source.__class__ is Variable and sid not in tape._watched:
-        sid = None
-    pieces = []
-    if sid is not None and ny and b and target._value.dtype.kind in "fc":
-        step = ny if (not parallel_iterations or not experimental_use_pfor) else max(1, int(parallel_iterations))
-        if not experimental_use_pfor:
-            step = 1
-        v = target._value
-        for start in range(0, ny, step):
-            stop = min(ny, start + step)
-            eye = np.zeros((stop - start, ny), dtype=_backend.to_numpy(v).dtype)
-            eye[np.arange(stop - start), np.arange(start, stop)] = 1
-            seed = np.broadcast_to(eye[:, None, :], (stop - start, b, ny)).reshape((stop - start,) + tshape)
-            xp = _backend.namespace_of(v)
-            seed = wrap(np.array(seed) if xp is np else xp.asarray(seed))
-            g = _sweep(tape, target._id, seed, [sid]).get(sid)
-            pieces.append(hooks.zeros((stop - start,) + sshape, source.dtype) if g is None else g)
-    if not tape._persistent:
-        tape._entries = None
-        tape._watched = None
-    if not pieces:
-        if unconnected is UnconnectedGradients.ZERO:
-            return hooks.zeros((b,) + tshape[1:] + sshape[1:], source.dtype)
-        return None
-    j = pieces[0] if len(pieces) == 1 else hooks.concat(pieces, 0)  # (ny, b, *x)
-    nx = len(sshape) - 1
-    j = hooks.transpose(j, (1, 0) + tuple(range(2, 2 + nx)))       # (b, ny, *x)
-    return hooks.reshape(j, (b,) + tshape[1:] + sshape[1:])
+    if tshape[0] != sshape[0]:
+        raise ValueError(f"Need first dimension of target shape ({target.shape}) and source shape "
+                         f"({source.shape}) to match.")
+    b, ny = tshape[0], math.prod(tshape[1:])
+    blocks = _rows(tape, target, [sid], ny, b, parallel_iterations, experimental_use_pfor, "batch_jacobian")
+    j = _stack(blocks, sid, sshape) if ny and b else None
+    new_shape = (b,) + tshape[1:] + sshape[1:]
+    if j is None:  # TensorFlow returns zeros here, ignoring unconnected_gradients unless it is ZERO
+        return hooks.zeros(new_shape, source.dtype if zero and ny and b else target.dtype)
+    j = hooks.transpose(j, (1, 0) + tuple(range(2, 1 + len(sshape))))  # (ny, b, *x) -> (b, ny, *x)
+    return hooks.reshape(j, new_shape)

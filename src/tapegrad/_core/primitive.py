@@ -136,6 +136,8 @@ def as_input(x):
         return x
     if cls is Variable:
         return read(x) if _ACTIVE[0] else x
+    if isinstance(x, Variable):  # a subclass (tf.keras's variables): read, so that ops see a plain Tensor
+        return read(x)
     return wrap(to_array(x))
 
 
@@ -144,7 +146,7 @@ def convert(x, dtype=None) -> Tensor:
     cls = x.__class__
     if cls is Tensor and dtype is None:
         return x
-    if cls is Variable:
+    if isinstance(x, Variable):
         t = read(x)
         if dtype is not None:
             to_array(t, dtype)  # checks the dtype
@@ -219,6 +221,15 @@ def _op_error(prim: Primitive, args, params, err: Exception) -> Exception:
     return cls(None, prim.name, f"{prim.name}: {msg} (inputs: {desc}{extra}) [Op:{prim.name}]")
 
 
+def _rerun(prim: Primitive, args, params, err: Exception):
+    """A failed op whose inputs live on different devices runs again on one (TensorFlow's default placement
+    policy copies host inputs to the GPU); the copies are ops, so gradients flow back. Else its error."""
+    moved = hooks.to_one_device(args)
+    if moved is None:
+        raise _op_error(prim, args, params, err) from None
+    return apply(prim, moved, params)
+
+
 # --------------------------------------------------------------------------- op wrappers (hot path)
 
 def _wrap_out(out):
@@ -281,7 +292,7 @@ def binary_op(prim: Primitive):
         try:
             ans = wrap(impl(_NS.get(v.__class__) or _ns_of(v), xv, yv))
         except Exception as e:
-            raise _op_error(prim, (x, y), _EMPTY, e) from None
+            return _rerun(prim, (x, y), _EMPTY, e)
         if diff and _ACTIVE[0]:
             record(prim, (x, y), ans, _EMPTY)
         return ans
@@ -302,7 +313,7 @@ def apply(prim: Primitive, args: tuple, params: dict = _EMPTY):
             out = prim.impl(np if v is None else (_NS.get(v.__class__) or _ns_of(v)), *vals, **params)
         ans = wrap(out) if out.__class__ is not tuple and out.__class__ is not list else _wrap_out(out)
     except Exception as e:
-        raise _op_error(prim, args, params, e) from None
+        return _rerun(prim, args, params, e)
     if prim.differentiable and _ACTIVE[0]:
         record(prim, args, ans, params)
     return ans

@@ -295,8 +295,8 @@ class GradientTape:
                 _warn(f"The dtype of the source tensor must be floating (e.g. tf.float32) when calling "
                       f"GradientTape.gradient, got tf.{_dt.from_array(s._value).name}; its gradient is None.")
                 source_ids.append(None)
-            elif s.__class__ is Variable and s._id not in self._watched:
-                source_ids.append(None)  # as in TensorFlow: reads of an unwatched variable are not linked to it
+            elif s._id not in self._watched:
+                source_ids.append(None)  # as in TensorFlow: an unwatched tensor or variable has no gradient
             else:
                 source_ids.append(s._id)
         seeds = _seeds(flat_targets, output_gradients)
@@ -314,24 +314,26 @@ class GradientTape:
             flat.append(g)
         return nest.pack_sequence_as(sources, flat)
 
-    def _begin_sweep(self, what: str, use_pfor: bool) -> None:
-        """The checks and the self-recording rule `gradient` applies, for jacobian/batch_jacobian."""
-        if self._entries is None:
-            raise RuntimeError("A non-persistent GradientTape can only be used to compute one set of gradients "
-                               "(or jacobians); use GradientTape(persistent=True) for more.")
-        if not use_pfor and not self._persistent:
-            raise RuntimeError(f"GradientTape must be created with persistent=True to compute the {what} with "
-                               "eager execution enabled and with experimental_use_pfor set to False.")
-        if self._recording and not self._persistent:
-            self._pop()
-
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  parallel_iterations=None, experimental_use_pfor=True):
         """The Jacobian of `target` w.r.t. each source: shape `target.shape + source.shape`.
 
-        Vectorized: one backward sweep with a batch of cotangents (the identity), split into chunks of
-        `parallel_iterations` rows to bound memory; `experimental_use_pfor=False` sweeps row by row
+        Vectorized: one backward sweep with a batch of cotangents (one-hot rows), split into sweeps of at
+        most `parallel_iterations` rows to bound memory; `experimental_use_pfor=False` sweeps row by row
         (same result, needs a persistent tape, as in TensorFlow).
+
+        Args:
+          target: a single tensor computed under the tape (any rank; an integer target has no Jacobian).
+          sources: a tensor, variable, or nested structure of them; the result has the same structure.
+          unconnected_gradients: `UnconnectedGradients.NONE` (None) or `.ZERO` (zeros) for unconnected sources.
+          parallel_iterations: None (all rows in one sweep) or a positive integer: rows per sweep.
+          experimental_use_pfor: False runs one unbatched sweep per row.
+        Returns:
+          The Jacobians, shaped `target.shape + source.shape`, in the structure of `sources`.
+        Raises:
+          RuntimeError: a non-persistent tape was already used, or would need more than one sweep (the loop,
+            or `parallel_iterations` not above the number of target elements, as in TensorFlow).
+          ValueError: `parallel_iterations` is not None or a positive integer.
 
         >>> import tapegrad as tf
         >>> x = tf.constant([1.0, 2.0])
@@ -344,26 +346,34 @@ class GradientTape:
         """
         from .jacobian import jacobian
 
-        self._begin_sweep("jacobian", experimental_use_pfor)
         return jacobian(self, target, sources, unconnected_gradients, parallel_iterations, experimental_use_pfor)
 
     def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
                        parallel_iterations=None, experimental_use_pfor=True):
         """Per-example Jacobians: `target[i]` w.r.t. `source[i]`, shape `target.shape + source.shape[1:]`.
 
-        Assumes example i of the target depends only on example i of the source, as TensorFlow does.
+        Assumes example i of the target depends only on example i of the source, as TensorFlow does (it is
+        not checked). Unconnected, it returns zeros, as TensorFlow does.
+
+        Raises:
+          ValueError: target or source has rank < 2, or their first dimensions differ; bad
+            `parallel_iterations`.
+          RuntimeError: as for `jacobian`.
 
         >>> import tapegrad as tf
         >>> x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
         >>> with tf.GradientTape() as tape:
         ...     tape.watch(x)
         ...     y = x * x
-        >>> tape.batch_jacobian(y, x).shape
-        TensorShape([2, 2, 2])
+        >>> tape.batch_jacobian(y, x).numpy()
+        array([[[2., 0.],
+                [0., 4.]],
+        <BLANKLINE>
+               [[6., 0.],
+                [0., 8.]]], dtype=float32)
         """
         from .jacobian import batch_jacobian
 
-        self._begin_sweep("batch_jacobian", experimental_use_pfor)
         return batch_jacobian(self, target, source, unconnected_gradients, parallel_iterations,
                               experimental_use_pfor)
 

@@ -68,7 +68,8 @@ class _TensorLike:
 
     @property
     def device(self) -> str:
-        return "/job:localhost/replica:0/task:0/device:CPU:0"
+        """TensorFlow's name of the device holding the value ('.../device:CPU:0', '.../device:GPU:0')."""
+        return _backend.device_name(self._value)
 
     def numpy(self):
         """The value as a NumPy array (a NumPy scalar for rank 0), copied, as TensorFlow returns it.
@@ -242,7 +243,7 @@ class Variable(_TensorLike):
             if want.is_fully_defined() and tuple(want) != tuple(value.shape):
                 raise ValueError(f"tf.Variable: initial_value has shape {tuple(value.shape)} but shape="
                                  f"{tuple(want)} was given.")
-        self._value = value  # to_array copied a caller's NumPy array; tensors' arrays are never mutated
+        self._value = _backend.materialize(value)  # a Dask value is computed: variables hold values
         self._id = _next_id()
         self._name = getattr(_scope, "prefix", "") + ("Variable" if name is None else str(name))
         self._trainable = True if trainable is None else bool(trainable)
@@ -272,6 +273,7 @@ class Variable(_TensorLike):
         mine = self._value
         try:
             new = to_array(value, _dt.from_array(mine))
+            new = new if new.__class__ is mine.__class__ else _backend.like(new, mine)  # keeps its device
         except (TypeError, ValueError) as e:
             raise type(e)(f"Variable.{op} on '{self.name}': {e}") from None
         if tuple(new.shape) != tuple(mine.shape):
@@ -339,8 +341,14 @@ def to_array(value, dtype=None):
     `dtype` (anything `tf.as_dtype` accepts) is the requested dtype. As in TensorFlow: a tensor must already
     have it (ValueError otherwise); NumPy values are cast to it by NumPy; Python values are converted to it
     when that loses nothing (TypeError otherwise). NumPy arrays are copied (a tensor never shares memory
-    with an array its caller may still mutate).
+    with an array its caller may still mutate). Inside a `tf.device` scope a new value (not a tensor's) is
+    placed on that device.
     """
+    arr = _to_array(value, dtype)
+    return _backend.place(arr) if _backend.PLACING[0] and not isinstance(value, _TensorLike) else arr
+
+
+def _to_array(value, dtype):
     want = None if dtype is None else _dt.numpy_dtype(dtype)
     if isinstance(value, _TensorLike):
         v = value._value

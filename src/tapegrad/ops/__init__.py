@@ -6,6 +6,8 @@ that `_core` never imports the op library.
 
 from __future__ import annotations
 
+import builtins as _builtins
+
 from .._core import tensor as _tensor
 from .._core.primitive import apply as _apply, hooks as _hooks, convert as _convert
 from . import creation, elementwise, indexing, linalg, reduce, shape
@@ -102,7 +104,7 @@ def _unbroadcast(g, x, nbatch):
     lead = len(gs) - nbatch - len(xs)
     if lead < 0:  # a rule returned something smaller (e.g. a scalar zero): broadcast it up
         return broadcast_to(g, tuple(gs[:nbatch]) + tuple(xs))
-    axes = tuple(range(nbatch, nbatch + lead)) + tuple(
+    axes = tuple(_builtins.range(nbatch, nbatch + lead)) + tuple(  # not tf.range (imported above)
         nbatch + lead + i for i, d in enumerate(xs) if d == 1 and gs[nbatch + lead + i] != 1)
     if axes:
         g = _apply(reduce.Sum, (g,), {"axis": axes, "keepdims": True})

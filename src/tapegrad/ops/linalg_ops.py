@@ -28,7 +28,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._backend import namespace_of, numpy_dtype_of
+from .._backend import batched, namespace_of, numpy_dtype_of
 from .._core import dtypes as _dt
 from .._core.errors import InvalidArgumentError
 from .._core.primitive import apply, as_input, convert, defjvp, defjvp_all, defprimitive, defvjp, defvjp_all, samples
@@ -213,7 +213,7 @@ def _inverse_impl(xp, a):
                   xp.linalg.inv, a)
 
 
-Inverse = defprimitive("MatrixInverse", _inverse_impl)
+Inverse = defprimitive("MatrixInverse", batched(_inverse_impl, "(i,j)->(i,j)"))
 defvjp(Inverse, lambda g, ans, a: -_mmh(ans, _mmh(g, ans, adjoint_b=True), adjoint_a=True))
 defjvp(Inverse, lambda t, ans, a: -_mm(ans, _mm(t, ans)))
 
@@ -253,7 +253,7 @@ def inv(input, adjoint=False, name=None):  # noqa: A002 - TensorFlow's argument 
     return _H(out) if adjoint else out
 
 
-Det = defprimitive("MatrixDeterminant", lambda xp, a: xp.linalg.det(a))
+Det = defprimitive("MatrixDeterminant", batched(lambda xp, a: xp.linalg.det(a), "(i,j)->()"))
 
 
 def _expand2(x):
@@ -283,7 +283,7 @@ def _slogdet_impl(xp, a):
     return (sign, logabs)
 
 
-LogDet = defprimitive("LogMatrixDeterminant", _slogdet_impl)
+LogDet = defprimitive("LogMatrixDeterminant", batched(_slogdet_impl, "(i,j)->(),()"))
 defvjp(LogDet, lambda g, ans, a: _expand2(g[1]) * _H(_inv(a)))
 defjvp_all(LogDet, lambda ts, ans, a: (None, reduce_sum(_mT(_inv(a)) * ts[0], axis=(-2, -1))))
 samples(LogDet, lambda: [((_wellcond((3, 3)),), {}), ((-_wellcond((3, 3), seed=1),), {}),  # det < 0
@@ -312,7 +312,7 @@ def _solve_impl(xp, a, b, adjoint):
                   xp.linalg.solve, _adj_arr(xp, a) if adjoint else a, b)
 
 
-Solve = defprimitive("MatrixSolve", _solve_impl)
+Solve = defprimitive("MatrixSolve", batched(_solve_impl, "(i,j),(j,k)->(i,k)"))
 
 
 def _solve(a, b, adjoint=False):
@@ -401,7 +401,7 @@ def _trisolve_impl(xp, a, b, lower, adjoint):
         return _substitute(xp, a, b, lower)
 
 
-TriangularSolve = defprimitive("MatrixTriangularSolve", _trisolve_impl)
+TriangularSolve = defprimitive("MatrixTriangularSolve", batched(_trisolve_impl, "(i,j),(j,k)->(i,k)"))
 
 
 def _trisolve(a, b, lower=True, adjoint=False):
@@ -482,7 +482,11 @@ def _cholesky_impl(xp, a):
     return _guard("Cholesky", _not_spd(a), xp.linalg.cholesky, (a + _adj_arr(xp, a)) / 2)
 
 
-Cholesky = defprimitive("Cholesky", _cholesky_impl)
+def _cholesky_lower(xp, a):
+    return _guard("Cholesky", _not_spd(a), xp.linalg.cholesky, a)
+
+
+Cholesky = defprimitive("Cholesky", batched(_cholesky_impl, "(i,j)->(i,j)"))
 
 
 def _cholesky_vjp(g, ans, a):
@@ -527,7 +531,7 @@ def cholesky(input, name=None):  # noqa: A002
         xp = namespace_of(v)
         if xp is not np:  # the array API leaves the upper triangle's role open; LAPACK (NumPy) never reads it
             v = xp.where(xp.asarray(np.tril(np.ones((n, n), bool))), v, _adj_arr(xp, v))
-        return wrap(_guard("Cholesky", _not_spd(v), xp.linalg.cholesky, v))
+        return wrap(batched(_cholesky_lower, "(i,j)->(i,j)")(xp, v))
     fixed = stop_gradient(x)
     mirrored = where(_const(np.tril(np.ones((n, n), bool)), x), fixed, _H(fixed))
     # the value is the mirrored lower triangle; the derivative is the identity (x - stop_gradient(x) == 0)
@@ -569,7 +573,12 @@ def _qr_impl(xp, a, full_matrices):
     return (q, r)
 
 
-Qr_ = defprimitive("Qr", _qr_impl)
+def _qr_signature(arrays, params):
+    m, n = arrays[0].shape[-2:]
+    return ("(i,j)->(i,i),(i,j)", None) if params["full_matrices"] else ("(i,j)->(i,k),(k,j)", {"k": min(m, n)})
+
+
+Qr_ = defprimitive("Qr", batched(_qr_impl, _qr_signature))
 
 
 def _right_trisolve(x, r):
@@ -671,7 +680,7 @@ def _eigh_impl(xp, a):
     return (e, v)
 
 
-Eigh = defprimitive("SelfAdjointEigV2", _eigh_impl)
+Eigh = defprimitive("SelfAdjointEigV2", batched(_eigh_impl, "(i,j)->(i),(i,j)"))
 
 
 def _gap_reciprocal(e):
@@ -760,7 +769,15 @@ def _svd_impl(xp, a, full_matrices, compute_uv):
     return (s, u, _adj_arr(xp, vh))
 
 
-Svd = defprimitive("Svd", _svd_impl)
+def _svd_signature(arrays, params):
+    m, n = arrays[0].shape[-2:]
+    sizes = {"k": min(m, n)}
+    if not params["compute_uv"]:
+        return "(i,j)->(k)", sizes
+    return ("(i,j)->(k),(i,i),(j,j)" if params["full_matrices"] else "(i,j)->(k),(i,k),(j,k)"), sizes
+
+
+Svd = defprimitive("Svd", batched(_svd_impl, _svd_signature))
 
 
 def _svd(a, full_matrices=False):

@@ -292,13 +292,16 @@ def _fn(name: str):
 
 
 def _special_impl(op: str, name: str):
-    """An impl computing `name` in float64 on the host, returned in the input's dtype on its backend."""
+    """An impl computing `name` in float64 on the host, returned in the input's dtype on its backend (on Dask,
+    lazily, block by block)."""
     def impl(xp, *arrays):
         # The last argument is the differentiable one; polygamma's order and zeta's exponent may also be
         # integer arrays inside the library (the public functions require one float dtype, as TensorFlow does).
         if arrays[-1].dtype.kind != "f":
             raise _bad_dtype(op, arrays[-1], _F)
         dtype = _backend.numpy_dtype_of(arrays[-1])
+        if xp is not np and any(_backend.is_lazy(a) for a in arrays):
+            return _backend.map_blocks_elementwise(_SpecialBlock(name, dtype), arrays, dtype)
         host = [np.asarray(_backend.to_numpy(a) if xp is not np else a, dtype=np.float64) for a in arrays]
         out = np.asarray(_fn(name)(*host)).astype(dtype)
         if out.ndim == 0:
@@ -306,6 +309,17 @@ def _special_impl(op: str, name: str):
         return out if xp is np else xp.asarray(out)
 
     return impl
+
+
+class _SpecialBlock:
+    """`name` on NumPy blocks (float64 inside, `dtype` out): what a Dask graph runs for a special function."""
+
+    def __init__(self, name: str, dtype):
+        self.name, self.dtype = name, dtype
+
+    def __call__(self, *blocks):
+        host = [np.asarray(_backend.to_numpy(b), dtype=np.float64) for b in blocks]
+        return np.asarray(_fn(self.name)(*host)).astype(self.dtype)
 
 
 # =========================================================================== special functions: primitives
@@ -414,7 +428,7 @@ def _take_along_impl(xp, x, indices, inverse, axis, pad, inv_pad):
     idx = np.broadcast_to(idx, target)
     if xp is np:
         return np.take_along_axis(x, idx, axis=axis)
-    return xp.take_along_axis(x, xp.asarray(idx), axis=axis)
+    return _backend.take_along_axis(xp, x, idx, axis)  # Dask has none: NumPy's, per block
 
 
 # params: `indices` (a host int array; `axis` counts from the end, so leading batch dimensions pass through);
@@ -767,6 +781,9 @@ def segment_sum_v2(data, segment_ids, num_segments, name=None):
 
 def _segment_reduce_impl(kind):
     def impl(xp, data, ids, num_segments):
+        if xp is not np and _backend.is_lazy(data):  # Dask: per block of the trailing dims, the id dims whole
+            return _backend.map_leading(lambda b: impl(np, _backend.to_numpy(b), ids, num_segments), data,
+                                        ids.ndim, (num_segments,), data.dtype)
         host = _backend.to_numpy(data) if xp is not np else data
         rest = tuple(host.shape[ids.ndim:])
         dt = host.dtype
@@ -965,6 +982,9 @@ def segment_prod(data, segment_ids, name=None):
 def _cumlse_impl(xp, x, axis, exclusive, reverse):
     if x.dtype.kind != "f":
         raise _bad_dtype("CumulativeLogsumexp", x, _F)
+    if xp is not np and _backend.is_lazy(x):  # Dask: NumPy's scan per block, the scanned axis whole
+        return _backend.map_along_axis(lambda b: _cumlse_impl(np, _backend.to_numpy(b), axis, exclusive, reverse),
+                                       x, axis, x.dtype)
     h = _backend.to_numpy(x) if xp is not np else x
     if reverse:
         h = np.flip(h, axis=axis)

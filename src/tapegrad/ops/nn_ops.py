@@ -505,7 +505,7 @@ def _sparse_xent_both(xp, logits, labels, with_backprop=True):
     z = logits - m
     e = xp.exp(z)
     s = xp.sum(e, axis=-1, keepdims=True)
-    loss = (xp.log(s) - xp.take_along_axis(z, idx, axis=-1))[..., 0]
+    loss = (xp.log(s) - _backend.take_along_axis(xp, z, idx, -1))[..., 0]
     if not with_backprop:
         return loss
     onehot = xp.astype(idx == xp.arange(logits.shape[-1], dtype=xp.int64), logits.dtype)
@@ -1466,13 +1466,13 @@ def _pool_argmax(xp, x, ksize, strides, pads, out_hw):
     if x.dtype.kind != "f":
         return xp.argmax(st, axis=-1)
     nan = xp.isnan(st)
-    if not bool(xp.any(nan)):
+    if not _backend.is_lazy(st) and not bool(xp.any(nan)):  # Dask: no compute, the general path below
         return xp.argmax(st, axis=-1)
     idx = xp.argmax(xp.where(nan, -xp.inf, st), axis=-1)
     first = _first_tap(tuple(x.shape[-3:-1]), ksize, strides, pads)[..., None]  # (OH, OW, 1)
     first = xp.asarray(first) if xp is not np else first
     at = xp.broadcast_to(xp.expand_dims(xp.astype(first, xp.int64), axis=-1), tuple(st.shape[:-1]) + (1,))
-    first_is_nan = xp.take_along_axis(nan, at, axis=-1)[..., 0]
+    first_is_nan = _backend.take_along_axis(xp, nan, at, -1)[..., 0]
     return xp.where(first_is_nan, xp.astype(first, idx.dtype), idx)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import namespace_of, numpy_dtype_of
+from .._backend import is_lazy, namespace_of, numpy_dtype_of
 from .._core import dtypes as _dt
 from .._core.errors import InvalidArgumentError
 from .._core.primitive import apply, as_input, defjvp, defprimitive, defvjp, samples
@@ -182,7 +182,8 @@ def _prod_others(x, axis):
     from .elementwise import where
     from .shape import broadcast_to, expand_dims, reshape, transpose
 
-    if not np.any(x.numpy() == 0):
+    lazy = is_lazy(x._value)
+    if not lazy and not np.any(x.numpy() == 0):
         return _prod(x, axis, True) / x
     # With zeros: move the reduced axes last, flatten them to n, and mask the diagonal of an (n, n) grid.
     xs = tuple(x._value.shape)
@@ -191,6 +192,10 @@ def _prod_others(x, axis):
     perm = rest + list(axes)
     n = int(np.prod([xs[a] for a in axes]))
     xt = reshape(transpose(x, perm), [xs[i] for i in rest] + [n])
+    if lazy:  # Dask: no compute to look for zeros; TensorFlow's zero-safe form, exclusive products both ways
+        last = len(rest)
+        others = _scan(Cumprod, xt, last, True, False) * _scan(Cumprod, xt, last, True, True)
+        return transpose(reshape(others, [xs[i] for i in rest] + [xs[a] for a in axes]), list(np.argsort(perm)))
     grid = broadcast_to(expand_dims(xt, -2), [xs[i] for i in rest] + [n, n])  # row i holds the group
     xp = namespace_of(x._value)
     eye = wrap(np.eye(n, dtype=bool) if xp is np else xp.asarray(np.eye(n, dtype=bool)))
