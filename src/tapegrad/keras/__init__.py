@@ -22,8 +22,7 @@ from .models import Model, Sequential
 from .variables import Variable
 
 __all__ = ["Input", "InputSpec", "Layer", "Loss", "Metric", "Model", "Sequential", "Variable", "activations",
-           "backend", "callbacks", "initializers", "layers", "losses", "metrics", "models", "optimizers", "random",
-           "regularizers", "utils"]
+           "backend", "initializers", "layers", "losses", "metrics", "models", "random", "regularizers", "utils"]
 
 _LAZY = ("optimizers", "callbacks")
 
@@ -34,3 +33,7 @@ def __getattr__(name: str):
         globals()[name] = module
         return module
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))
