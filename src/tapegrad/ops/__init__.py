@@ -8,15 +8,41 @@ from __future__ import annotations
 
 import builtins as _builtins
 
+import numpy as _np
+
+from .. import _backend
 from .._core import tensor as _tensor
-from .._core.primitive import apply as _apply, hooks as _hooks, convert as _convert
+from .._core.primitive import apply as _apply
+from .._core.primitive import convert as _convert
+from .._core.primitive import hooks as _hooks
 from . import creation, elementwise, indexing, linalg, reduce, shape
 from .creation import constant, convert_to_tensor, fill, ones, ones_like, range, zeros, zeros_like
 from .elementwise import *  # noqa: F401,F403
-from .elementwise import (add, bitwise_and, bitwise_or, bitwise_xor, equal, floordiv, floormod, greater,
-                          greater_equal, invert, less, less_equal, logical_and, logical_not, logical_or,
-                          logical_xor, multiply, negative, not_equal, subtract, divide)
-from .elementwise import abs as _abs, pow as _pow
+from .elementwise import abs as _abs
+from .elementwise import (
+    add,
+    bitwise_and,
+    bitwise_or,
+    bitwise_xor,
+    divide,
+    equal,
+    floordiv,
+    floormod,
+    greater,
+    greater_equal,
+    invert,
+    less,
+    less_equal,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    multiply,
+    negative,
+    not_equal,
+    subtract,
+)
+from .elementwise import pow as _pow
 from .indexing import getitem
 from .linalg import matmul, matvec
 from .reduce import reduce_all, reduce_any, reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_sum
@@ -106,13 +132,18 @@ def _unbroadcast(g, x, nbatch):
         return broadcast_to(g, tuple(gs[:nbatch]) + tuple(xs))
     axes = tuple(_builtins.range(nbatch, nbatch + lead)) + tuple(  # not tf.range (imported above)
         nbatch + lead + i for i, d in enumerate(xs) if d == 1 and gs[nbatch + lead + i] != 1)
-    if axes:
-        g = _apply(reduce.Sum, (g,), {"axis": axes, "keepdims": True})
-    return reshape(g, tuple(gs[:nbatch]) + tuple(xs))
+    if axes == tuple(_builtins.range(nbatch, nbatch + lead)):  # only leading axes (e.g. a bias): one sum
+        return _apply(reduce.Sum, (g,), {"axis": axes, "keepdims": False})
+    g = _apply(reduce.Sum, (g,), {"axis": axes, "keepdims": True})
+    return _apply(shape.Reshape, (g,), {"shape": tuple(gs[:nbatch]) + tuple(xs)})
 
 
 def _zeros_like_batched(o, g0, nbatch):
-    return zeros(tuple(g0._value.shape[:nbatch]) + tuple(o._value.shape), dtype=o.dtype)
+    dims = tuple(g0._value.shape[:nbatch]) + tuple(o._value.shape)
+    xp = _backend.namespace_of(o._value)
+    if xp is _np:
+        return zeros(dims, dtype=o.dtype)
+    return _tensor.wrap(_backend.filled(xp, dims, 0, o._value.dtype, o._value))  # on o's backend and device
 
 
 def _broadcast_like(t, o):

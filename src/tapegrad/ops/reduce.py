@@ -13,6 +13,8 @@ Key decisions:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._backend import is_lazy, namespace_of, numpy_dtype_of
@@ -56,19 +58,21 @@ def _kept_shape(x_shape, axes):
 
 def _expand(g, x, axes, keepdims):
     """A cotangent of a reduction, broadcast back over `x`'s shape (leading batch dims kept)."""
-    from .shape import broadcast_to, reshape
+    from .shape import BroadcastTo, Reshape  # the primitives: shapes here are known valid
 
     xs = tuple(x._value.shape)
     gs = tuple(g._value.shape)
     out_nd = len(xs) if keepdims else len(xs) - (len(xs) if axes is None else len(axes))
     batch = gs[:len(gs) - out_nd]
-    g = reshape(g, batch + _kept_shape(xs, axes))
-    return broadcast_to(g, batch + xs)
+    kept = batch + _kept_shape(xs, axes)
+    if kept != gs:
+        g = apply(Reshape, (g,), {"shape": kept})
+    return apply(BroadcastTo, (g,), {"shape": batch + xs}) if kept != batch + xs else g
 
 
 def _count(x, axes):
     xs = x._value.shape
-    return int(np.prod(xs if axes is None else [xs[a] for a in axes]))
+    return math.prod(xs if axes is None else [xs[a] for a in axes])
 
 
 def _reduce_sample():

@@ -6,6 +6,8 @@ Key decision: these rules are where batched cotangents need care (DESIGN.md): a 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .. import _backend
@@ -48,8 +50,8 @@ def reshape(tensor, shape, name=None):
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
     shape = tuple(int(d) for d in shape)
-    size = int(np.prod(x._value.shape))
-    known = int(np.prod([d for d in shape if d != -1]))
+    size = math.prod(x._value.shape)
+    known = math.prod([d for d in shape if d != -1])
     if shape.count(-1) > 1 or (-1 not in shape and known != size) or (-1 in shape and (known == 0 or size % known)):
         raise _invalid("Reshape", f"Input to reshape is a tensor with {size} values, but the requested shape "
                                   f"{list(shape)} does not fit them (shape of the input: {list(x._value.shape)}).")
