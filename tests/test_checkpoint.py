@@ -368,5 +368,18 @@ def test_manager_restore_or_initialize_and_interval(tmp_path):
         tf.train.CheckpointManager(tf.train.Checkpoint(v=v), tmp_path, max_to_keep=0)
 
 
+def test_variables_on_another_backend_are_restored_there(tmp_path):
+    xp = pytest.importorskip("array_api_strict")
+    strict = type(xp.asarray(1.0))
+    v = tf.Variable(xp.asarray(np.arange(6, dtype=np.float32).reshape(3, 2)))
+    opt = tf.keras.optimizers.Adam(0.1)
+    opt.apply_gradients([(tf.constant(xp.asarray(np.ones((3, 2), np.float32))), v)])
+    path = tf.train.Checkpoint(v=v, optimizer=opt).save(tmp_path / "c")
+    v2, opt2 = tf.Variable(xp.asarray(np.zeros((3, 2), np.float32))), tf.keras.optimizers.Adam(0.1)
+    tf.train.Checkpoint(v=v2, optimizer=opt2).restore(path).assert_consumed()
+    assert type(v2._value) is strict and all(type(s._value) is strict for s in opt2.variables[2:])
+    np.testing.assert_array_equal(np.asarray(v2.numpy()), np.asarray(v.numpy()))
+
+
 def test_doctests():
     assert doctest.testmod(checkpoint_module, optionflags=doctest.ELLIPSIS).failed == 0

@@ -525,3 +525,32 @@ def test_doctests():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0, module.__name__
+
+
+# ----------------------------------------------------------------------------- other array backends
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("SGD", {}), ("SGD", {"momentum": 0.9, "nesterov": True}), ("Adam", {"amsgrad": True}), ("AdamW", {}),
+    ("RMSprop", {"centered": True, "momentum": 0.5}), ("Adagrad", {}), ("Adam", {"clipnorm": 0.5}),
+    ("SGD", {"global_clipnorm": 0.5}), ("RMSprop", {"clipvalue": 0.1}), ("SGD", {"use_ema": True}),
+])
+def test_variables_on_array_api_strict_stay_there_and_match_numpy(name, kwargs):
+    xp = pytest.importorskip("array_api_strict")
+    strict = type(xp.asarray(1.0))
+    init = np.arange(6, dtype=np.float32).reshape(3, 2) / 7
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy call on a strict array (it would warn or raise)
+        on_strict, on_numpy = tf.Variable(xp.asarray(init)), tf.Variable(init)
+        cls = getattr(tf.keras.optimizers, name)
+        opt_strict, opt_numpy = cls(0.1, **kwargs), cls(0.1, **kwargs)
+        for k in range(3):
+            g = np.cos(np.arange(6, dtype=np.float32) * (k + 1)).reshape(3, 2)
+            opt_strict.apply_gradients([(tf.constant(xp.asarray(g)), on_strict)])
+            opt_numpy.apply_gradients([(tf.constant(g), on_numpy)])
+        sparse = tf.IndexedSlices(tf.constant(xp.asarray(np.ones((2, 2), np.float32))), tf.constant([2, 0]), [3, 2])
+        opt_strict.apply_gradients([(sparse, on_strict)])
+        opt_numpy.apply_gradients([(tf.IndexedSlices(tf.constant(np.ones((2, 2), np.float32)), tf.constant([2, 0]),
+                                                     [3, 2]), on_numpy)])
+    assert type(on_strict._value) is strict
+    assert all(type(v._value) is strict for v in opt_strict.variables[2:])
+    np.testing.assert_array_equal(np.asarray(on_strict.numpy()), on_numpy.numpy())

@@ -29,10 +29,7 @@ import contextlib
 import json
 import os
 import re
-import tempfile
 import time
-import zipfile
-import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -174,6 +171,8 @@ def _fsync_dir(directory: str) -> None:
 
 def _write_npz(f, arrays: dict[str, np.ndarray]) -> None:
     """Writes `arrays` to the open binary file `f` as an uncompressed .npz archive."""
+    import zipfile
+
     with zipfile.ZipFile(f, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for key, value in arrays.items():
             with archive.open(key + ".npy", mode="w", force_zip64=True) as member:
@@ -183,6 +182,8 @@ def _write_npz(f, arrays: dict[str, np.ndarray]) -> None:
 def _atomic_write(path: str, write: Callable[[Any], None]) -> None:
     """Writes `path` so that a crash at any point leaves the old file or the complete new one: a temporary
     file in the same directory, fsynced, renamed over `path`, then the directory fsynced."""
+    import tempfile
+
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
@@ -213,6 +214,9 @@ def _corrupt(path: str, why: str) -> DataLossError:
 
 def _read_checkpoint(prefix: str) -> tuple[dict, dict[str, np.ndarray]]:
     """The object graph and every array of a checkpoint, all checked (CRCs, shapes, dtypes, entries)."""
+    import zipfile
+    import zlib
+
     path = _file(prefix)
     if not os.path.exists(path):
         raise NotFoundError(None, None, f"Error when restoring from checkpoint at {prefix}: Failed to find any "
@@ -467,7 +471,7 @@ def _restore(root, prefix: str) -> CheckpointLoadStatus:
             slot_plan.append((optimizer, nid, entries))
     # all checked: assign
     for variable, value in plan:
-        variable.assign(value)
+        variable.assign(_like(value, variable._value))
     for optimizer, nid, entries in slot_plan:
         if not getattr(optimizer, "built", True):
             order = _saved_variable_order(nodes, nid, mapping)
@@ -475,7 +479,7 @@ def _restore(root, prefix: str) -> CheckpointLoadStatus:
                 optimizer.build(order)
                 optimizer.built = True
         for variable, name, value in entries:
-            optimizer._restore_slot(variable, name, value)
+            optimizer._restore_slot(variable, name, _like(value, variable._value))
     # what the program has that the checkpoint did not give
     current = _Graph(root)
     restored_slots = {(id(opt), id(v), name) for opt, _, entries in slot_plan for v, name, _ in entries}
@@ -484,6 +488,15 @@ def _restore(root, prefix: str) -> CheckpointLoadStatus:
     unmatched = [current.objects[i] for i in current.variables()
                  if id(current.objects[i]) not in restored and i not in slot_nodes_done]
     return CheckpointLoadStatus(prefix, unresolved, unmatched, len(plan) + len(restored_slots))
+
+
+def _like(value: np.ndarray, like):
+    """`value` on the backend (and device) of the array `like` (NumPy values stay as they are)."""
+    if isinstance(like, (np.ndarray, np.generic)):
+        return value
+    xp = _backend.namespace_of(like)
+    device = getattr(like, "device", None)
+    return xp.asarray(value, device=device) if device is not None else xp.asarray(value)
 
 
 def _saved_variable_order(nodes: list, optimizer_node: int, mapping: dict) -> list[Variable] | None:

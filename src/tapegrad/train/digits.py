@@ -157,7 +157,6 @@ def train_digits(epochs: int = 30, batch_size: int = 32, lr: float = 3e-3, optim
     x_train, y_train, x_test, y_test = load_data()
     n = len(x_train)
     steps_per_epoch = -(-n // batch_size)
-    tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(seed)
     model = _build_model(tf, hidden)
     opt = _make_optimizer(tf, optimizer, lr, schedule, epochs * steps_per_epoch)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._core.tensor import Variable
-from .base_optimizer import Optimizer, _assign_add, _assign_sub, _Rows, _scatter
+from .base_optimizer import Optimizer, _assign_add, _assign_sub, _dtype, _Rows, _scatter, _xp
 
 __all__ = ["Adagrad"]
 
@@ -51,8 +51,8 @@ class Adagrad(Optimizer):
     def update_step(self, gradient, variable: Variable, learning_rate) -> None:
         """One Adagrad update of `variable` and its accumulator from `gradient`."""
         g = self._grad_for(gradient, variable)
-        dt = variable._value.dtype.type
-        lr, eps = dt(learning_rate), dt(self.epsilon)
+        xp, dt = _xp(variable._value), _dtype(variable)
+        lr, eps = float(dt(learning_rate)), float(dt(self.epsilon))
         accumulator = self._accumulators[self._get_variable_index(variable)]
         if g.__class__ is _Rows:
             _scatter(accumulator, _Rows(g.values * g.values, g.indices), np.add)
@@ -62,7 +62,7 @@ class Adagrad(Optimizer):
             return
         _assign_add(accumulator, g * g)
         step = lr * g
-        step /= np.sqrt(accumulator._value + eps)
+        step /= xp.sqrt(accumulator._value + eps)
         _assign_sub(variable, step)
 
     def get_config(self) -> dict:

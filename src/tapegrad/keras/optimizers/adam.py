@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._core.tensor import Variable
-from .base_optimizer import Optimizer, _assign_sub, _Rows
+from .base_optimizer import Optimizer, _assign_sub, _dtype, _Rows, _xp
 
 __all__ = ["Adam"]
 
@@ -60,29 +60,28 @@ class Adam(Optimizer):
         dtype = variable._value.dtype
         if g.__class__ is _Rows:
             g = g.dense(variable._value.shape, dtype)
-        dt = dtype.type
-        lr = dt(learning_rate)
+        xp, dt = _xp(variable._value), _dtype(variable)
         local_step = dt(self.iterations._value + 1)
         beta_1_power = np.power(dt(self.beta_1), local_step)
         beta_2_power = np.power(dt(self.beta_2), local_step)
         index = self._get_variable_index(variable)
         m, v = self._momentums[index], self._velocities[index]
-        alpha = lr * np.sqrt(dt(1) - beta_2_power) / (dt(1) - beta_1_power)
+        alpha = float(dt(learning_rate) * np.sqrt(dt(1) - beta_2_power) / (dt(1) - beta_1_power))
         new_m = g - m._value
-        new_m *= dt(1 - self.beta_1)
+        new_m *= float(dt(1 - self.beta_1))
         new_m += m._value
         m._value = new_m
         new_v = g * g
         new_v -= v._value
-        new_v *= dt(1 - self.beta_2)
+        new_v *= float(dt(1 - self.beta_2))
         new_v += v._value
         v._value = new_v
         if self.amsgrad:
             v_hat = self._velocity_hats[index]
-            v_hat._value = np.maximum(v_hat._value, new_v)
+            v_hat._value = xp.maximum(v_hat._value, new_v)
             new_v = v_hat._value
-        denominator = np.sqrt(new_v)
-        denominator += dt(self.epsilon)
+        denominator = xp.sqrt(new_v)
+        denominator += float(dt(self.epsilon))
         step = new_m * alpha
         step /= denominator
         _assign_sub(variable, step)

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import _backend
 from ..._core.tensor import Tensor, Variable, _TensorLike, to_array, wrap
 from ...ops.indexing import IndexedSlices
 from .. import backend as _kbackend
@@ -231,17 +232,23 @@ class Optimizer:
         else:
             full = f"{reference_variable.name.replace('/', '_').replace(':', '_')}_{name}"
         ref = reference_variable._value
-        dtype = np.asarray(ref).dtype
+        dtype = _backend.numpy_dtype_of(ref)
         restored = self._deferred_slots.get(_key(reference_variable), {}).pop(name, None)
         if restored is not None:
-            value = restored
+            value = restored.astype(dtype, copy=False)
         elif initializer == "zeros":
             value = np.zeros(np.shape(ref), dtype)
         elif isinstance(initializer, (int, float)):
             value = np.full(np.shape(ref), initializer, dtype)
         else:
             return self.add_variable(np.shape(ref), initializer, dtype, name=full)
-        var = self._new_variable(value[()] if value.ndim == 0 else value, full)
+        if not isinstance(ref, (np.ndarray, np.generic)):  # a slot lives on its variable's backend and device
+            xp = _backend.namespace_of(ref)
+            value = xp.asarray(value, device=getattr(ref, "device", None)) if hasattr(ref, "device") else \
+                xp.asarray(value)
+        elif value.ndim == 0:
+            value = value[()]
+        var = self._new_variable(value, full)
         self._slots[(_key(reference_variable), name)] = var
         return var
 
@@ -295,7 +302,7 @@ class Optimizer:
         if slot is not None:
             slot.assign(value)
         else:
-            self._deferred_slots.setdefault(_key(variable), {})[name] = np.array(value)
+            self._deferred_slots.setdefault(_key(variable), {})[name] = np.array(_backend.to_numpy(value))
 
     # ------------------------------------------------------------------ applying gradients
 
@@ -328,20 +335,30 @@ class Optimizer:
             trainable_variables = list(trainable_variables)
             if len(trainable_variables) != len(grads):
                 raise ValueError(f"{len(grads)} gradients were given for {len(trainable_variables)} variables.")
-            self._check_are_variables(trainable_variables)
             if not self.built:
+                self._check_are_variables(trainable_variables)
                 self.build(trainable_variables)
                 self.built = True
-            indices = self._trainable_variables_indices
-            for v in trainable_variables:
-                if v._id not in indices:
-                    raise ValueError(f"Unknown variable: {v}. This optimizer can only be called for the variables it "
-                                     "was originally built with. When working with a new set of variables, you should "
-                                     "recreate a new optimizer instance.")
-        grads, trainable_variables = self._filter_empty_gradients(grads, trainable_variables)
-        if any(getattr(v, "overwrite_with_gradient", False) for v in trainable_variables):
+        # one pass: known variables, None gradients dropped (with a warning), gradients as arrays
+        indices = self._trainable_variables_indices
+        kept_g, kept_v, missing, overwrite = [], [], None, False
+        for g, v in zip(grads, trainable_variables):
+            if getattr(v, "_id", None) not in indices:
+                self._check_are_variables([v])
+                raise ValueError(f"Unknown variable: {v}. This optimizer can only be called for the variables it was "
+                                 "originally built with. When working with a new set of variables, you should "
+                                 "recreate a new optimizer instance.")
+            if g is None:
+                missing = (missing or []) + [v]
+                continue
+            kept_g.append(self._prepare(g, v))
+            kept_v.append(v)
+            overwrite = overwrite or getattr(v, "overwrite_with_gradient", False)
+        if missing:
+            self._warn_missing(missing, kept_v)
+        grads, trainable_variables = kept_g, kept_v
+        if overwrite:
             grads, trainable_variables = self._overwrite_with_gradients(grads, trainable_variables)
-        grads = [self._prepare(g, v) for g, v in zip(grads, trainable_variables)]
         scale = self.loss_scale_factor
         if scale is not None:
             grads = [self._scaled(g, 1.0 / scale) for g in grads]
@@ -390,24 +407,20 @@ class Optimizer:
         accs = [self._accumulated_gradients[self._get_variable_index(v)] for v in variables]
         dense = [g.dense(v.shape, v._value.dtype) if g.__class__ is _Rows else g for g, v in zip(grads, variables)]
         if (int(self._iterations._value) + 1) % steps == 0:
-            grads = [(g + acc._value) / np.asarray(steps, g.dtype) for g, acc in zip(dense, accs)]
+            grads = [(g + acc._value) / float(steps) for g, acc in zip(dense, accs)]
             self._update(grads, variables)
             for acc in self._accumulated_gradients:
-                acc._value = np.zeros_like(acc._value)
+                acc._value = acc._value * 0.0
         else:
             for g, acc in zip(dense, accs):
                 acc._value = acc._value + g
 
-    def _filter_empty_gradients(self, grads, variables):
-        if all(g is not None for g in grads):
-            return list(grads), list(variables)
-        kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
+    def _warn_missing(self, missing: list, kept: list) -> None:
         if not kept:
             raise ValueError("No gradients provided for any variable.")
-        missing = [getattr(v, "path", None) or v.name for g, v in zip(grads, variables) if g is None]
-        warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss. If using "
-                      "`model.compile()`, did you forget to provide a `loss` argument?", UserWarning, stacklevel=3)
-        return [g for g, _ in kept], [v for _, v in kept]
+        names = [getattr(v, "path", None) or v.name for v in missing]
+        warnings.warn(f"Gradients do not exist for variables {names} when minimizing the loss. If using "
+                      "`model.compile()`, did you forget to provide a `loss` argument?", UserWarning, stacklevel=4)
 
     def _prepare(self, g, var: Variable):
         """The gradient as an array of the variable's dtype and shape, or as `_Rows` for an IndexedSlices."""
@@ -415,12 +428,12 @@ class Optimizer:
         if g.__class__ is IndexedSlices:
             return self._rows(g, var)
         a = g._value if isinstance(g, _TensorLike) else to_array(g)
-        if a.shape != var._value.shape:
+        if tuple(a.shape) != tuple(var._value.shape):
             raise ValueError(f"{type(self).__name__}: the gradient for variable '{var.name}' has shape "
                              f"{tuple(a.shape)}, but the variable has shape {tuple(var.shape)}. Gradients must have "
                              "their variable's shape (tape.gradient(loss, variables) gives them so).")
         if a.dtype != want:
-            a = a.astype(want)
+            a = _astype(a, want)
         return a
 
     def _rows(self, g: IndexedSlices, var: Variable):
@@ -428,10 +441,11 @@ class Optimizer:
         if g._shape is not None and tuple(g._shape) != shape:
             raise ValueError(f"{type(self).__name__}: the IndexedSlices gradient for variable '{var.name}' has "
                              f"dense_shape {list(g._shape)}, but the variable has shape {list(shape)}.")
-        values = np.asarray(g._values._value)
-        idx = np.asarray(g._indices._value)
+        values = g._values._value
+        idx = _backend.to_numpy(g._indices._value)
         if not isinstance(var._value, np.ndarray) or values.__class__ is not np.ndarray:
-            return np.asarray(g._value).astype(var._value.dtype, copy=False)  # other backends: dense
+            dense = g._value  # other backends: the dense gradient, on the variable's backend
+            return dense if dense.dtype == var._value.dtype else _astype(dense, var._value.dtype)
         if idx.ndim != 1 or values.shape != (idx.shape[0],) + shape[1:]:
             raise ValueError(f"{type(self).__name__}: IndexedSlices gradient for '{var.name}' has values of shape "
                              f"{values.shape} and indices of shape {idx.shape}: not rows of shape {shape[1:]}.")
@@ -448,8 +462,8 @@ class Optimizer:
 
     def _scaled(self, g, factor: float):
         if g.__class__ is _Rows:
-            return _Rows(g.values * g.values.dtype.type(factor), g.indices)
-        return g * np.asarray(factor, g.dtype)
+            return _Rows(g.values * factor, g.indices)
+        return g * factor
 
     def _clip_gradients(self, grads: list) -> list:
         if self.clipnorm and self.clipnorm > 0:
@@ -458,30 +472,30 @@ class Optimizer:
             return self._clip_by_global_norm(grads)
         if self.clipvalue and self.clipvalue > 0:
             c = self.clipvalue
-            return [_Rows(np.clip(g.values, -c, c), g.indices) if g.__class__ is _Rows else _clip(g, c) for g in grads]
+            return [_Rows(_clip(g.values, c), g.indices) if g.__class__ is _Rows else _clip(g, c) for g in grads]
         return grads
 
     def _clip_by_norm(self, g):
         """tf.clip_by_norm: g * clipnorm / max(||g||, clipnorm), in g's dtype."""
         a = g.values if g.__class__ is _Rows else g
-        xp = _xp(a)
-        l2sum = xp.sum(a * a)
-        l2norm = xp.sqrt(l2sum) if l2sum > 0 else l2sum
-        c = np.asarray(self.clipnorm, a.dtype)
-        out = a * c / xp.maximum(l2norm, c)
+        dt = _backend.numpy_dtype_of(a).type
+        l2sum = dt(_host(_xp(a).sum(a * a)))
+        l2norm = np.sqrt(l2sum) if l2sum > 0 else l2sum
+        c = dt(self.clipnorm)
+        out = a * float(c)
+        out = out / float(np.maximum(l2norm, c))
         return _Rows(out, g.indices) if g.__class__ is _Rows else out
 
     def _clip_by_global_norm(self, grads: list) -> list:
         arrays = [g.values if g.__class__ is _Rows else g for g in grads]
-        dtype = arrays[0].dtype
-        squared = np.asarray([_xp(a).sum(a * a) for a in arrays], dtype)
+        dt = _backend.numpy_dtype_of(arrays[0]).type
+        squared = np.asarray([_host(_xp(a).sum(a * a)) for a in arrays], dt)
         use_norm = np.sqrt(np.sum(squared))
-        c = np.asarray(self.global_clipnorm, use_norm.dtype)
+        c = dt(self.global_clipnorm)
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = c * np.minimum(np.asarray(1.0, c.dtype) / use_norm, np.asarray(1.0, c.dtype) / c)
-            scale = scale + (use_norm - use_norm)
-        return [_Rows(a * scale.astype(a.dtype), g.indices) if g.__class__ is _Rows else a * scale.astype(a.dtype)
-                for g, a in zip(grads, arrays)]
+            scale = c * np.minimum(dt(1.0) / use_norm, dt(1.0) / c)
+            scale = float(scale + (use_norm - use_norm))
+        return [_Rows(a * scale, g.indices) if g.__class__ is _Rows else a * scale for g, a in zip(grads, arrays)]
 
     def exclude_from_weight_decay(self, var_list: Sequence[Variable] | None = None,
                                   var_names: Sequence[str] | None = None) -> None:
@@ -505,8 +519,8 @@ class Optimizer:
         lr = self._lr_value()
         for v in variables:
             if self._use_weight_decay(v):
-                dt = v._value.dtype.type
-                _assign_sub(v, v._value * dt(self.weight_decay) * dt(lr))
+                dt = _dtype(v)
+                _assign_sub(v, v._value * float(dt(self.weight_decay)) * float(dt(lr)))
 
     # ------------------------------------------------------------------ the update step
 
@@ -584,9 +598,9 @@ class Optimizer:
 
     def _update_model_variables_moving_average(self, trainable_variables: list) -> None:
         for var, average in zip(trainable_variables, self._model_variables_moving_average):
-            dt = var._value.dtype.type
+            dt = _dtype(var)
             momentum = dt(self.ema_momentum) if int(self.iterations._value) != 0 else dt(0.0)
-            average._value = momentum * average._value + (dt(1) - momentum) * var._value
+            average._value = float(momentum) * average._value + float(dt(1) - momentum) * var._value
 
     def _overwrite_model_variables_with_average_value(self, trainable_variables: list) -> None:
         for var, average in zip(trainable_variables, self._model_variables_moving_average):
@@ -646,15 +660,28 @@ class Optimizer:
 # --------------------------------------------------------------------------- array helpers for the optimizers
 
 def _xp(a):
-    from ... import _backend
-
+    """The array namespace of `a` (NumPy itself for NumPy arrays and scalars)."""
     return np if isinstance(a, (np.ndarray, np.generic)) else _backend.namespace_of(a)
+
+
+def _dtype(var: Variable):
+    """The NumPy scalar type of a variable's dtype: hyperparameters are rounded to it, as Keras casts them."""
+    return _backend.numpy_dtype_of(var._value).type
+
+
+def _host(x):
+    """A 0-d array of any backend as a NumPy scalar."""
+    return x if isinstance(x, (np.ndarray, np.generic)) else _backend.to_numpy(x)[()]
+
+
+def _astype(a, dtype):
+    return a.astype(dtype) if isinstance(a, (np.ndarray, np.generic)) else _xp(a).astype(a, dtype)
 
 
 def _clip(a, c):
     xp = _xp(a)
-    c = np.asarray(c, a.dtype)
-    return xp.clip(a, -c, c) if xp is np else xp.minimum(xp.maximum(a, -c), c)
+    c = float(_backend.numpy_dtype_of(a).type(c))
+    return np.clip(a, -c, c) if xp is np else xp.clip(a, -c, c)
 
 
 def _assign_sub(var: Variable, delta) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._core.tensor import Variable
-from .base_optimizer import Optimizer, _assign_sub, _Rows, _scatter
+from .base_optimizer import Optimizer, _assign_sub, _dtype, _Rows, _scatter, _xp
 
 __all__ = ["RMSprop"]
 
@@ -61,11 +61,11 @@ class RMSprop(Optimizer):
         """One RMSprop update of `variable` and its slots from `gradient`."""
         g = self._grad_for(gradient, variable)
         dtype = variable._value.dtype
-        dt = dtype.type
-        lr = dt(learning_rate)
+        xp, dt = _xp(variable._value), _dtype(variable)
+        lr = float(dt(learning_rate))
         index = self._get_variable_index(variable)
         velocity = self._velocities[index]
-        rho, one_minus_rho, eps = dt(self.rho), dt(1 - self.rho), dt(self.epsilon)
+        rho, one_minus_rho, eps = float(dt(self.rho)), float(dt(1 - self.rho)), float(dt(self.epsilon))
         rows = None
         if g.__class__ is _Rows:
             if self.momentum > 0:
@@ -96,10 +96,10 @@ class RMSprop(Optimizer):
         else:
             denominator = (new_v if rows is None else new_v[rows.indices]) + eps
         increment = lr * g
-        increment /= np.sqrt(denominator)
+        increment /= xp.sqrt(denominator)
         if self.momentum > 0:
             mom = self._momentums[index]
-            new_m = dt(self.momentum) * mom._value
+            new_m = float(dt(self.momentum)) * mom._value
             new_m += increment
             mom._value = new_m
             _assign_sub(variable, new_m)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._core.tensor import Variable
-from .base_optimizer import Optimizer, _assign_add, _owned, _Rows, _scatter
+from .base_optimizer import Optimizer, _assign_add, _dtype, _owned, _Rows, _scatter
 
 __all__ = ["SGD"]
 
@@ -56,8 +56,8 @@ class SGD(Optimizer):
     def update_step(self, gradient, variable: Variable, learning_rate) -> None:
         """One SGD update of `variable` from `gradient`."""
         g = self._grad_for(gradient, variable)
-        dt = variable._value.dtype.type
-        lr = dt(learning_rate)
+        dt = _dtype(variable)
+        lr = float(dt(learning_rate))
         if self.momentum == 0:
             if g.__class__ is _Rows:
                 _scatter(variable, _Rows(g.values * lr, g.indices), np.subtract)
@@ -71,7 +71,7 @@ class SGD(Optimizer):
         if g.__class__ is _Rows:
             g = g.dense(variable._value.shape, variable._value.dtype)
         m = self.momentums[self._get_variable_index(variable)]
-        mom = dt(self.momentum)
+        mom = float(dt(self.momentum))
         gl = g * lr
         velocity = m._value * mom
         velocity -= gl
