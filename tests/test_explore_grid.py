@@ -252,15 +252,14 @@ def test_trace_lists_the_ops_then_the_backward_pass_and_agrees_with_the_tape():
         assert op in forward and value in forward
     assert backward.index("t7 = AddV2") < backward.index("t5 = Log") < backward.index("t1 = Pow")
     assert "t5 = Log(t4)         df/dt5 = 50         ->  t4 += 7.1428571" in backward
-    assert "result: df/dx = 12.5   (tape.gradient: 12.5)" in text
-    assert "result: df/dy = 7.1428571   (tape.gradient: 7.1428571)" in text
+    assert text.endswith("result: df/dx = 12.5\nresult: df/dy = 7.1428571")  # the engine's trace (tape.trace)
 
 
 def test_trace_sums_the_gradient_of_a_variable_used_twice():
     text = explore_trace(parse("x*sin(x)"), {"x": 1.0})
     assert "->  x += 0.84147098, t1 += 1" in text and "->  x += 0.54030231" in text
     total = fmt(math.sin(1) + math.cos(1))
-    assert f"result: df/dx = {total}   (tape.gradient: {total})" in text
+    assert text.endswith(f"result: df/dx = {total}")
 
 
 def test_trace_of_a_constant_and_of_a_spent_tape():

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from . import autodiff, dtypes, errors, linalg, math, nn  # noqa: E402
 from . import ops as _ops  # installs Tensor operators and the engine's hooks
+from . import _diagnose  # installs the engine's diagnostic hooks (tape.trace, tape.explain)
 from ._core import (
     DType,
     GradientTape,

@@ -139,7 +139,7 @@ def like(value, ref):
         return value
     device = device_of(ref)
     if device[0] == "GPU":
-        return gpu().to_device(value, device[1])
+        return to_device(value, device)
     xp = namespace_of(ref)
     if kv == kr and device_of(value) == device:
         return value
@@ -149,6 +149,7 @@ def like(value, ref):
 # --------------------------------------------------------------------------- devices
 
 CPU = ("CPU", 0)
+DASK = ("DASK", 0)
 
 
 def device_of(value) -> tuple[str, int]:
@@ -173,12 +174,26 @@ def device_name(value) -> str:
     return f"/job:localhost/replica:0/task:0/device:{kind}:{index}"
 
 
+def home_of(value) -> tuple[str, int]:
+    """Where an op on `value` runs: its device, or ('DASK', 0) for a Dask array (a graph, run by a scheduler)."""
+    return DASK if kind_of(value) == "dask" else device_of(value)
+
+
 def to_device(value, device: tuple[str, int]):
-    """`value` copied to `device` (('CPU', 0) or ('GPU', i)); returned as is when it is already there."""
+    """`value` copied to `device` (('CPU', 0), ('GPU', i), or ('DASK', 0): into a Dask graph, as one block);
+    returned as is when it is already there."""
+    if device == DASK:
+        if kind_of(value) == "dask":
+            return value
+        import dask.array as da
+
+        return da.asarray(value)
     if device_of(value) == device:
         return value
     if device[0] == "GPU":
-        return gpu().to_device(value, device[1])
+        out = gpu().to_device(value, device[1])
+        namespace_of(out)  # registers the array type (and its dtype's `kind`) the first time
+        return out
     if kind_of(value) == "dask":  # blocks on a GPU: bring each block to the host, lazily
         return value.map_blocks(to_numpy, dtype=value.dtype, meta=np.empty((0,) * value.ndim, value.dtype))
     out = to_numpy(value)
@@ -312,10 +327,21 @@ def scatter_add(target, key, values, unique: bool = False):
                     (key if isinstance(key, tuple) else (key,)))
         if unique:
             target[key] += values
-        else:
+            return target
+        try:  # atomicAdd: float32, int32, uint32, uint64 with integer-array keys (CuPy's documentation)
             cupyx.scatter_add(target, key, values)
-        return target
+            return target
+        except (TypeError, ValueError, NotImplementedError):
+            host = target.get()
+            np.add.at(host, tuple(k.get() if kind_of(k) == "cupy" else k for k in key), to_numpy(values))
+            return cupy.asarray(host)
     if kind == "dask":
+        if unique:  # Dask's item assignment (lazy, blockwise) handles slices and single integer arrays
+            try:
+                target[key] = target[key] + values
+                return target
+            except (TypeError, ValueError, IndexError, NotImplementedError):
+                pass
         return _dask_scatter_add(target, key, values)
     xp = namespace_of(target)
     if hasattr(target, "at") and hasattr(target.at[key], "add"):  # JAX-style immutable arrays
@@ -359,9 +385,11 @@ def take_along_axis(xp, x, indices, axis: int):
     """`take_along_axis` on any backend: the library's own, or (Dask, which has none) NumPy's per block."""
     if xp is np:
         return np.take_along_axis(x, indices, axis=axis)
-    if kind_of(x) != "dask" and hasattr(xp, "take_along_axis"):
-        return xp.take_along_axis(x, xp.asarray(indices) if isinstance(indices, np.ndarray) else indices,
-                                  axis=axis)
+    if kind_of(x) != "dask":
+        if hasattr(xp, "take_along_axis"):
+            return xp.take_along_axis(x, xp.asarray(indices) if isinstance(indices, np.ndarray) else indices,
+                                      axis=axis)
+        return xp.asarray(np.take_along_axis(to_numpy(x), to_numpy(indices), axis=axis))  # on the host
     import dask.array as da
 
     nd = x.ndim
@@ -447,3 +475,16 @@ def map_leading(fn, x, k: int, lead: tuple, dtype):
     if m < k:
         return x.map_blocks(fn, chunks=chunks, dtype=dtype, drop_axis=list(range(m, k)))
     return x.map_blocks(fn, chunks=chunks, dtype=dtype, new_axis=list(range(k, m)))
+
+
+def filled(xp, shape, value, dtype, like):
+    """Zeros (`value` 0) or ones of `shape` and `dtype` in namespace `xp`, on the device holding `like`."""
+    if xp is np:
+        return np.zeros(shape, dtype) if value == 0 else np.ones(shape, dtype)
+    if kind_of(like) == "dask" and tuple(shape) == tuple(like.shape):  # the same chunks: no rechunk to combine
+        import dask.array as da
+
+        return (da.zeros_like if value == 0 else da.ones_like)(like, dtype=dtype)
+    import array_api_compat
+
+    return (xp.zeros if value == 0 else xp.ones)(shape, dtype=dtype, device=array_api_compat.device(like))

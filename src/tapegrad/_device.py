@@ -159,19 +159,20 @@ samples(DeviceCopy, lambda: [((S.arr((2, 3)),), {"device": _backend.CPU}), ((S.a
 
 
 def copy_to_device(x, device: tuple[str, int]) -> Tensor:
-    """`x` copied to `device` (('CPU', 0) or ('GPU', i)) by a recorded op: its gradient returns to x's device."""
+    """`x` copied to `device` (('CPU', 0), ('GPU', i), or ('DASK', 0): into a Dask graph) by a recorded op,
+    so that its gradient returns to x's device."""
     return apply(DeviceCopy, (x,), {"device": device})
 
 
 def _to_one_device(args):
     """For an op that failed: its tensor inputs copied to the first GPU among them, if they were on two
-    devices; None otherwise (the failure was not about devices)."""
-    devices = [_backend.device_of(a._value) for a in args if isinstance(a, _TensorLike)]
-    if len(set(devices)) < 2:
+    devices (or into the Dask graph, NumPy beside Dask); None otherwise (the failure was not about devices)."""
+    homes = [_backend.home_of(a._value) for a in args if isinstance(a, _TensorLike)]
+    if len(set(homes)) < 2:
         return None
-    target = next((d for d in devices if d[0] == "GPU"), devices[0])
+    target = next((d for d in homes if d[0] == "GPU"), _backend.DASK if _backend.DASK in homes else homes[0])
     return tuple(copy_to_device(a, target) if isinstance(a, _TensorLike) and
-                 _backend.device_of(a._value) != target else a for a in args)
+                 _backend.home_of(a._value) != target else a for a in args)
 
 
 hooks.to_one_device = _to_one_device

@@ -1,6 +1,7 @@
 """`tf.debugging`: run-time checks and assertions (aliases of the op library)."""
 # ruff: noqa: F401
 
+from ._numerics import disable_check_numerics, enable_check_numerics
 from .ops.debug_ops import (
     Assert,
     assert_all_finite,

@@ -93,9 +93,6 @@ class DType:
         except TypeError:
             return False
 
-    def __ne__(self, other) -> bool:
-        return not self.__eq__(other)
-
     def __hash__(self) -> int:
         return hash(self.name)
 
@@ -176,8 +173,3 @@ def from_array(value) -> DType:
 def numpy_dtype(dtype) -> np.dtype:
     """The NumPy dtype for anything `as_dtype` accepts."""
     return as_dtype(dtype)._np
-
-
-def is_differentiable(np_dtype: np.dtype) -> bool:
-    """Gradients flow only through floating and complex values, as in TensorFlow."""
-    return np_dtype.kind in "fc"

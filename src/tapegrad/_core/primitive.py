@@ -174,7 +174,7 @@ def _binary_inputs(prim: Primitive, x, y):
     if yt:
         y = as_input(y)
     if xt and yt:
-        if x._value.dtype != y._value.dtype:
+        if x._value.dtype != y._value.dtype and _backend.numpy_dtype_of(x._value) != _backend.numpy_dtype_of(y._value):
             raise _dtype_error(prim, 1, x._value.dtype, y._value.dtype)
         return x, y
     if xt:
@@ -251,8 +251,8 @@ def unary_op(prim: Primitive):
             ans = wrap(impl(_NS.get(v.__class__) or _ns_of(v), v))
         except Exception as e:
             raise _op_error(prim, (x,), _EMPTY, e) from None
-        if diff and _ACTIVE[0]:
-            record(prim, (x,), ans, _EMPTY)
+        if _ACTIVE[0]:  # (an op with no gradient is not recorded: hooks.cut notes it for tape.explain)
+            (record if diff else hooks.cut)(prim, (x,), ans, _EMPTY)
         return ans
 
     op.__name__ = prim.name
@@ -276,7 +276,8 @@ def binary_op(prim: Primitive):
         if cx is Tensor and cy is Tensor:
             xv = x._value
             yv = y._value
-            if xv.dtype is not yv.dtype and xv.dtype != yv.dtype:
+            if xv.dtype is not yv.dtype and xv.dtype != yv.dtype and \
+                    _backend.numpy_dtype_of(xv) != _backend.numpy_dtype_of(yv):  # (one library's dtypes, another's)
                 raise _dtype_error(prim, 1, xv.dtype, yv.dtype)
         elif cx is Tensor and (cy is float or cy is int) and x._value.dtype.kind in "fc":
             xv = x._value  # a Python number beside a float tensor: NumPy keeps the tensor's dtype (NEP 50)
@@ -293,8 +294,8 @@ def binary_op(prim: Primitive):
             ans = wrap(impl(_NS.get(v.__class__) or _ns_of(v), xv, yv))
         except Exception as e:
             return _rerun(prim, (x, y), _EMPTY, e)
-        if diff and _ACTIVE[0]:
-            record(prim, (x, y), ans, _EMPTY)
+        if _ACTIVE[0]:
+            (record if diff else hooks.cut)(prim, (x, y), ans, _EMPTY)
         return ans
 
     op.__name__ = prim.name
@@ -314,8 +315,8 @@ def apply(prim: Primitive, args: tuple, params: dict = _EMPTY):
         ans = wrap(out) if out.__class__ is not tuple and out.__class__ is not list else _wrap_out(out)
     except Exception as e:
         return _rerun(prim, args, params, e)
-    if prim.differentiable and _ACTIVE[0]:
-        record(prim, args, ans, params)
+    if _ACTIVE[0]:
+        (record if prim.differentiable else hooks.cut)(prim, args, ans, params)
     return ans
 
 

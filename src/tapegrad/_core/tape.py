@@ -8,6 +8,9 @@ Key decisions (TensorFlow's C++ tape, in plain Python):
   integers, as in TensorFlow.
 - `_active[0]` counts tapes, accumulators and variable watchers across all threads. When it is zero an op
   does its array work and wraps the result, nothing else: that is the fast path.
+- Diagnostics live outside the engine (tapegrad._diagnose, _trace, _explain, _numerics), reached through
+  `hooks`: an op that lets no gradient through is not recorded but noted (`hooks.cut`), for `explain()`;
+  `check_op` is tf.debugging.enable_check_numerics's check, read only here in `record`.
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ _NUMPY_SCALARS = frozenset(t for t in np.sctypeDict.values() if issubclass(t, np
 
 _active = _tensor._active
 _lock = threading.Lock()
+# Set by tf.debugging.enable_check_numerics (tapegrad._numerics) to a check of each op's outputs; None when off.
+# It is read only in `record`, which no op reaches while nothing records: off, it costs the no-tape path nothing.
+check_op = None
 
 
 def _bump(n: int) -> None:
@@ -62,6 +68,8 @@ _tensor._state = _state
 def record(prim, args: tuple, out, params: dict) -> None:
     """Records one op on every recording tape that watches one of its inputs; feeds forward accumulators."""
     st = _state
+    if check_op is not None:
+        check_op(prim, args, out)
     if out.__class__ is tuple:
         _record_multi(st, prim, args, out, params)
     elif out._value.dtype.kind in "fc":
@@ -72,8 +80,8 @@ def record(prim, args: tuple, out, params: dict) -> None:
                     tape._entries.append((prim, args, params, out))
                     watched.add(out._id)
                     break
-    else:
-        return
+    else:  # a non-float output: no gradient flows through it (noted for tape.explain)
+        return hooks.cut(prim, args, out, params)
     if st.accumulators:
         from .forward import accumulate
 
@@ -83,7 +91,7 @@ def record(prim, args: tuple, out, params: dict) -> None:
 def _record_multi(st, prim, args, out, params) -> None:
     diff = [o._id for o in out if o._value.dtype.kind in "fc"]
     if not diff:
-        return
+        return hooks.cut(prim, args, out, params)
     for tape in st.tapes:
         watched = tape._watched
         for a in args:
@@ -161,6 +169,7 @@ class GradientTape:
     def __exit__(self, *exc) -> None:
         if self._recording:
             self._pop()
+        self._exit_id = _tensor._next_id()  # for explain(): a tensor with a larger id was made after the block
 
     def _push(self) -> None:
         if self._recording:
@@ -251,6 +260,64 @@ class GradientTape:
     def watched_variables(self) -> tuple:
         """The variables this tape watches, in the order they were first watched or read."""
         return tuple(self._variables.values())
+
+    # -- diagnostics (the work is done outside the engine, in tapegrad._diagnose) ------------------------
+    def trace(self, target=None, sources=None, names=None):
+        """What this tape recorded, op by op, with values; given a `target`, the backward pass step by step.
+
+        Works on a persistent tape, and on a non-persistent one before its `gradient()`.
+
+        Args:
+          target: a tensor computed under the tape: adds the backward pass, ending in each source's gradient.
+          sources: what the gradient is taken with respect to (default: every source the tape watched).
+          names: optional {label: tensor} for the printout (default: variables' names, then the caller's
+            local variable names; intermediates are t1, t2, ...).
+        Returns:
+          A `TapeTrace`: `str()` prints it, `.steps` holds one `TraceStep` per recorded op (`.as_dict()`).
+        Raises:
+          RuntimeError: a non-persistent tape that has already computed its gradient.
+
+        >>> import tapegrad as tf
+        >>> x = tf.Variable(3.0, name="x")
+        >>> with tf.GradientTape() as tape:
+        ...     y = x * x + 1.0
+        >>> print(tape.trace(y, x))  # doctest: +NORMALIZE_WHITESPACE
+        GradientTape: 2 recorded ops; sources: x = 3 (() float32)
+        forward: the ops the tape recorded, in order, with their values
+          t1 = Mul(x, x)     () float32  = 9
+          t2 = AddV2(t1, 1)  () float32  = 10    <- y
+        <BLANKLINE>
+        backward: from dy/dy = 1, each op hands the gradient to its inputs (chain rule)
+          t2 = AddV2(t1, 1)  dy/dt2 = 1  ->  t1 += 1
+          t1 = Mul(x, x)     dy/dt1 = 1  ->  x += 3, x += 3
+        <BLANKLINE>
+        result: dy/dx = 6
+        """
+        return hooks.trace(self, target, sources, names)
+
+    def explain(self, target, sources):
+        """Why `gradient(target, sources)` gives a gradient, or None, for each source.
+
+        The reasons: never watched (a constant), a non-float dtype, `trainable=False`, no recorded path to
+        the target, the path cut where a tensor was converted to NumPy (naming the file and line), a
+        variable shadowed by a tensor (`w = w - lr * g`), an op with no gradient on the path, a target
+        computed outside the tape's `with` block. Works on a persistent tape, and on a non-persistent one
+        before its `gradient()`.
+
+        Returns:
+          An `Explanation`: `str()` prints it; one `SourceExplanation` per source (`.reason`, `.message`,
+          `.where`, `.op`, `.has_gradient`).
+        Raises:
+          RuntimeError: a non-persistent tape that has already computed its gradient.
+
+        >>> import tapegrad as tf
+        >>> w, c = tf.Variable(2.0, name="w"), tf.constant(3.0)
+        >>> with tf.GradientTape() as tape:
+        ...     loss = w * c
+        >>> print(tape.explain(loss, [w, c]).sources[1].reason)
+        not_watched
+        """
+        return hooks.explain(self, target, sources)
 
     # -- gradients -------------------------------------------------------------------------------
     def gradient(self, target, sources, output_gradients=None,

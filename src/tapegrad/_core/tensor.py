@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import _backend
 from . import dtypes as _dt
+from .hooks import hooks
 from .shape import TensorShape
 
 _next_id = itertools.count(1).__next__
@@ -78,13 +79,20 @@ class _TensorLike:
         >>> tf.constant([1.0, 2.0]).numpy()
         array([1., 2.], dtype=float32)
         """
-        a = _backend.to_numpy(self._value)
+        a = self._host(".numpy()")
         return a[()] if a.ndim == 0 else a.copy()
+
+    def _host(self, how: str):
+        """The value as a NumPy array; while a tape records, tells it (`hooks.escaped`) that a tensor it may
+        watch left it here (`tape.explain` names the user's line when that cut a gradient's path)."""
+        if _active[0]:
+            hooks.escaped(self, how)
+        return _backend.to_numpy(self._value)
 
     def __array__(self, dtype=None, copy=None):
         # A copy, as TensorFlow's numpy() gives, so that NumPy code can never mutate the (immutable) tensor;
         # with copy=False (NumPy's "never copy"), a read-only view.
-        a = np.asarray(_backend.to_numpy(self._value))
+        a = np.asarray(self._host("NumPy (np.asarray, np.exp, ...)"))
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
         if copy is False:
@@ -106,7 +114,7 @@ class _TensorLike:
         return (self[i] for i in range(shape[0]))
 
     def _scalar(self, what: str):
-        a = _backend.to_numpy(self._value)
+        a = self._host(what + "()")
         if a.size != 1:
             raise TypeError(f"{what}() needs a tensor with exactly one element; this one has shape "
                             f"{tuple(a.shape)}. Reduce it first (e.g. tf.reduce_sum) or index one element.")
@@ -204,14 +212,6 @@ def wrap(value) -> Tensor:
     t = _new(Tensor)
     t._value = value
     t._id = _next_id()
-    return t
-
-
-def snapshot(value, id_: int) -> Tensor:
-    """A Tensor holding `value` under an existing id (a Variable's read)."""
-    t = _new(Tensor)
-    t._value = value
-    t._id = id_
     return t
 
 

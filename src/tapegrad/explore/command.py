@@ -73,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
     from .report import report
 
     print(report(expr, shown, table_at))
+    from .trace import explain_at
+
+    note = explain_at(expr, shown[0]) if expr.variables else ""  # why a variable gets no gradient (tape.explain)
+    if note:
+        print(note)
     if args.trace:
         from .trace import explore_trace
 

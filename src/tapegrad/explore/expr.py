@@ -59,6 +59,8 @@ FUNCTIONS: dict[str, tuple[int, Callable, str]] = {
     "square": (1, tf.math.square, "x*x"),
     "abs": (1, tf.math.abs, "absolute value"),
     "sign": (1, tf.math.sign, "-1, 0 or 1"),
+    "round": (1, tf.math.round, "the nearest whole number (no gradient, as in TensorFlow)"),
+    "floor": (1, tf.math.floor, "the largest whole number not above x (no gradient, as in TensorFlow)"),
     "sin": (1, tf.math.sin, "sine"),
     "cos": (1, tf.math.cos, "cosine"),
     "tan": (1, tf.math.tan, "tangent"),

@@ -1,30 +1,27 @@
 """A readable trace of a tape at one point: the ops it recorded, with their values, then the backward pass.
 
-Key decision: the trace reads the tape's own record (`tape._entries`, `(primitive, args, params, out)` tuples in
-execution order) and replays the reverse sweep with each primitive's own VJP rule (`primitive.vjp`), entry by
-entry, noting the gradient that flows into each input. It is a view of what the engine does, so it ends by
-checking itself against `tape.gradient`. It needs a persistent tape (the entries must still be there) and
-works at a point, where every value is a number. `replay` returns the record as data (the page draws it as a
-graph); `trace_tape` writes it as text.
-
-This is the explorer's own small trace. When the engine provides `GradientTape.trace()` (issue 6, engine half),
-`explore_trace` prints that instead.
+Key decision: the engine does the tracing. `GradientTape.trace(target, sources)` (tapegrad._trace) replays the
+reverse sweep with each primitive's own VJP rules and returns the record as data (`TapeTrace.steps`) and as
+text; this module evaluates an expression on a tape at a point (`record_at`), prints that trace under a heading
+(`explore_trace`), turns its data into the `Replay` the page draws as a graph (`replay`), and asks the tape why
+a variable gets no gradient (`explain_at`, `tape.explain`).
 
     >>> from tapegrad.explore.expr import parse
     >>> print(explore_trace(parse("0.25*x**2 + 500"), {"x": 20.0}))  # doctest: +NORMALIZE_WHITESPACE
     tape trace of f(x) = 0.25*x**2 + 500 at x = 20
     <BLANKLINE>
+    GradientTape (persistent): 3 recorded ops; sources: x = 20 (() float64)
     forward: the ops the tape recorded, in order, with their values
-      t1 = Pow(x, 2)         = 400
-      t2 = Mul(0.25, t1)     = 100
-      t3 = AddV2(t2, 500)    = 600    <- f
+      t1 = Pow(x, 2)       () float64  = 400
+      t2 = Mul(0.25, t1)   () float64  = 100
+      t3 = AddV2(t2, 500)  () float64  = 600    <- f
     <BLANKLINE>
     backward: from df/df = 1, each op hands the gradient to its inputs (chain rule)
-      t3 = AddV2(t2, 500)    df/dt3 = 1       ->  t2 += 1
-      t2 = Mul(0.25, t1)     df/dt2 = 1       ->  t1 += 0.25
-      t1 = Pow(x, 2)         df/dt1 = 0.25    ->  x += 10
+      t3 = AddV2(t2, 500)  df/dt3 = 1     ->  t2 += 1
+      t2 = Mul(0.25, t1)   df/dt2 = 1     ->  t1 += 0.25
+      t1 = Pow(x, 2)       df/dt1 = 0.25  ->  x += 10
     <BLANKLINE>
-    result: df/dx = 10   (tape.gradient: 10)
+    result: df/dx = 10
 """
 
 from __future__ import annotations
@@ -39,7 +36,7 @@ import tapegrad as tf
 from .expr import Expression
 from .report import fmt
 
-__all__ = ["Replay", "Step", "explore_trace", "record_at", "replay", "trace_tape"]
+__all__ = ["Replay", "Step", "explain_at", "explore_trace", "record_at", "replay", "trace_tape"]
 
 
 @dataclass
@@ -87,12 +84,9 @@ def _show(value) -> str:
     return f"<array of shape {np.shape(value.numpy() if hasattr(value, 'numpy') else value)}>"
 
 
-def _is_tensor(value) -> bool:
-    return isinstance(value, (tf.Tensor, tf.Variable))
-
-
 def replay(tape: tf.GradientTape, target, names: Mapping[int, str], target_name: str = "f") -> Replay:
-    """The record of a persistent tape for a scalar `target`, with the backward pass replayed op by op.
+    """The record of a persistent tape for a scalar `target`, with the backward pass (from the engine's
+    `tape.trace`), in the form the page draws.
 
     Args:
       tape: a persistent `GradientTape` that recorded `target` (its entries must still be there).
@@ -113,103 +107,47 @@ def replay(tape: tf.GradientTape, target, names: Mapping[int, str], target_name:
     >>> r.results
     [('x', '6', '6')]
     """
-    entries = tape._entries
-    if entries is None:
-        raise ValueError("the tape has dropped its record (a non-persistent tape after gradient()); "
-                         "trace a persistent tape: tf.GradientTape(persistent=True)")
-    labels = dict(names)
-    count = 0
-    for _, _, _, out in entries:
-        for o in out if isinstance(out, tuple) else (out,):
-            count += 1
-            labels[o._id] = f"t{count}"
+    sources = _sources(tape, names)
+    engine = _engine_trace(tape, target, sources, names, target_name)
     steps = []
-    for prim, args, params, out in entries:
-        outs = out if isinstance(out, tuple) else (out,)
-        inputs = [labels.get(a._id, _show(a)) if _is_tensor(a) else _show(a) for a in args]
-        inputs += [f"{k}={v!r}" for k, v in params.items()]
-        steps.append(Step([labels[o._id] for o in outs], prim.name, inputs, [_show(o) for o in outs],
-                          any(o._id == target._id for o in outs)))
-
-    cot: dict[int, object] = {target._id: tf.ones_like(target)}
-    with np.errstate(all="ignore"):
-        for step, (prim, args, params, out) in zip(reversed(steps), reversed(entries)):
-            outs = out if isinstance(out, tuple) else (out,)
-            gs = [cot.get(o._id) for o in outs]
-            if all(g is None for g in gs):
-                continue
-            if isinstance(out, tuple):
-                g = tuple(tf.zeros_like(o) if gk is None else gk for o, gk in zip(outs, gs))
-                step.flowing = ", ".join(_show(gk) for gk in g)
-            else:
-                g = gs[0]
-                step.flowing = _show(g)
-            needed = [_is_tensor(a) and a._id in labels for a in args]
-            for a, need, ga in zip(args, needed, prim.vjp(g, out, args, params, needed)):
-                if need and ga is not None:
-                    prev = cot.get(a._id)
-                    cot[a._id] = ga if prev is None else prev + ga
-                    step.handed.append((labels[a._id], _show(ga)))
-
-    sources = list(names.items())
-    engine = tape.gradient(target, [_find(tape, tid) for tid, _ in sources]) if target._id in labels else []
-    results = [(name, "0 (no path)" if cot.get(tid) is None else _show(cot[tid]),
-                "None" if theirs is None else _show(theirs)) for (tid, name), theirs in zip(sources, engine)]
-    values = {}
-    for tid, name in sources:
-        try:
-            values[name] = _show(_find(tape, tid))
-        except LookupError:  # a source the tape never saw: nothing recorded depends on it
-            continue
-    return Replay([name for _, name in sources], steps, target_name, results, values)
+    for s in engine.steps:
+        step = Step(list(s.outputs), s.op, list(s.inputs) + [f"{k}={v}" for k, v in s.params.items()],
+                    [_show(o) for o in s.output_tensors], s.is_target)
+        if s.cotangents is not None:
+            step.flowing = ", ".join("0" if g is None else _show(g) for g in s.cotangents)
+            step.handed = [(label, _show(g)) for label, _, g in s.grads]
+        steps.append(step)
+    theirs = tape.gradient(target, sources) if any(s.is_target for s in steps) else [None] * len(sources)
+    results = [(src.label, "0 (no path)" if src.gradient is None else _show(src.gradient),
+                "None" if g is None else _show(g)) for src, g in zip(engine.sources, theirs)]
+    values = {src.label: _show(src.tensor) for src in engine.sources}
+    return Replay([src.label for src in engine.sources], steps, target_name, results, values)
 
 
 def trace_tape(tape: tf.GradientTape, target, names: Mapping[int, str], target_name: str = "f") -> str:
-    """The forward ops and the step-by-step backward pass of a persistent tape, as text (see `replay`).
+    """The forward ops and the step-by-step backward pass of a persistent tape, as text (the engine's
+    `tape.trace`, with the sources named by `names`).
 
     >>> x = tf.Variable(3.0, name="x")
     >>> with tf.GradientTape(persistent=True) as tape:
     ...     y = x * x
-    >>> print(trace_tape(tape, y, {x._id: "x"}, "y"))  # doctest: +NORMALIZE_WHITESPACE
-    forward: the ops the tape recorded, in order, with their values
-      t1 = Mul(x, x)    = 9    <- y
-    <BLANKLINE>
-    backward: from dy/dy = 1, each op hands the gradient to its inputs (chain rule)
-      t1 = Mul(x, x)    dy/dt1 = 1    ->  x += 3, x += 3
-    <BLANKLINE>
-    result: dy/dx = 6   (tape.gradient: 6)
+    >>> print(trace_tape(tape, y, {x._id: "x"}, "y").splitlines()[-1])
+    result: dy/dx = 6
     """
-    r = replay(tape, target, names, target_name)
-    if not any(step.is_target for step in r.steps):
-        return f"the tape recorded nothing that leads to {target_name}: it does not depend on the sources"
-    f = r.target
-    width = max(len(step.call) for step in r.steps) + 2
-    lines = ["forward: the ops the tape recorded, in order, with their values"]
-    for step in r.steps:
-        mark = f"    <- {f}" if step.is_target else ""
-        lines.append(f"  {step.call.ljust(width)}= {', '.join(step.values)}{mark}")
-    lines += ["", f"backward: from d{f}/d{f} = 1, each op hands the gradient to its inputs (chain rule)"]
-    back = [step for step in reversed(r.steps) if step.flowing is not None]
-    heads = [f"d{f}/d{', '.join(step.labels)} = {step.flowing}" for step in back]
-    head_width = max(len(h) for h in heads) + 2
-    for step, head in zip(back, heads):
-        handed = ", ".join(f"{label} += {g}" for label, g in step.handed) or "(no gradient)"
-        lines.append(f"  {step.call.ljust(width)}{head.ljust(head_width)}->  {handed}")
-    lines.append("")
-    lines += [f"result: d{f}/d{name} = {ours}   (tape.gradient: {theirs})" for name, ours, theirs in r.results]
-    return "\n".join(lines)
+    return str(_engine_trace(tape, target, _sources(tape, names), names, target_name))
 
 
-def _find(tape: tf.GradientTape, tid: int):
-    """The source object with id `tid` (a watched variable, or a tensor among the recorded inputs)."""
-    for var in tape.watched_variables():
-        if var._id == tid:
-            return var
-    for _, args, _, _ in tape._entries:
-        for a in args:
-            if _is_tensor(a) and a._id == tid:
-                return a
-    raise LookupError(f"no source with id {tid} on the tape")
+def _sources(tape: tf.GradientTape, names: Mapping[int, str]) -> list:
+    if tape._entries is None:
+        raise ValueError("the tape has dropped its record (a non-persistent tape after gradient()); "
+                         "trace a persistent tape: tf.GradientTape(persistent=True)")
+    by_id = {v._id: v for v in tape.watched_variables()}
+    return [by_id[tid] for tid in names if tid in by_id]
+
+
+def _engine_trace(tape, target, sources, names, target_name):
+    labels = {names[s._id]: s for s in sources}
+    return tape.trace(target, sources, names={**labels, target_name: target})
 
 
 def record_at(expr: Expression, point: Mapping[str, float]):
@@ -230,8 +168,7 @@ def record_at(expr: Expression, point: Mapping[str, float]):
 
 
 def explore_trace(expr: Expression, point: Mapping[str, float]) -> str:
-    """The tape's trace of `expr` at `point`, headed by the function and the point (the engine's
-    `tape.trace()` where it exists, else `trace_tape`'s).
+    """The tape's trace of `expr` at `point` (the engine's `tape.trace`), headed by the function and the point.
 
     >>> from tapegrad.explore.expr import parse
     >>> print(explore_trace(parse("2*x"), {"x": 3.0}).splitlines()[0])
@@ -240,6 +177,26 @@ def explore_trace(expr: Expression, point: Mapping[str, float]) -> str:
     tape, out, names = record_at(expr, point)
     where = ", ".join(f"{name} = {fmt(float(point[name]))}" for name in expr.variables)
     head = f"tape trace of f({', '.join(expr.variables)}) = {expr.text}" + (f" at {where}" if where else "")
-    engine_trace = getattr(tape, "trace", None)
-    body = str(engine_trace()) if callable(engine_trace) else trace_tape(tape, out, names, "f")
-    return f"{head}\n\n{body}"
+    return f"{head}\n\n{trace_tape(tape, out, names, 'f')}"
+
+
+def explain_at(expr: Expression, point: Mapping[str, float]) -> str:
+    """Why a variable of `expr` gets no gradient at `point` (the tape's `explain`), or '' when all of them get one.
+
+    >>> from tapegrad.explore.expr import parse
+    >>> print(explain_at(parse("x + round(y)"), {"x": 1.0, "y": 2.0}))  # doctest: +NORMALIZE_WHITESPACE
+    note: tapegrad gives y no gradient (None in TensorFlow; the report shows 0): the path from y goes through
+    Round, which has no gradient
+    >>> explain_at(parse("x*y"), {"x": 1.0, "y": 2.0})
+    ''
+    """
+    tape, out, names = record_at(expr, point)
+    sources = _sources(tape, names)
+    notes = []
+    for src, why in zip(sources, tape.explain(out, sources)):
+        if not why.has_gradient:  # (an op's line is inside the explorer here: name the op alone)
+            text = (f"the path from {names[src._id]} goes through {why.op}, which has no gradient"
+                    if why.reason == "no_gradient_op" and why.op else why.message)
+            notes.append(f"note: tapegrad gives {names[src._id]} no gradient (None in TensorFlow; the report shows "
+                         f"0): {text}")
+    return "\n".join(notes)

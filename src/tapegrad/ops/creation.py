@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import namespace_of, numpy_dtype_of
+from .._backend import filled, namespace_of, numpy_dtype_of, place
 from .._core import dtypes as _dt
 from .._core.primitive import apply, as_input, convert, defjvp, defprimitive, defvjp, samples
 from .._core.tensor import Tensor, _TensorLike, to_array, wrap
@@ -92,12 +92,12 @@ def _np_filled(shape, dtype, value):
 
 def zeros(shape, dtype=_dt.float32, name=None):
     """`tf.zeros`: a tensor of zeros (float32 by default)."""
-    return wrap(_np_filled(_shape_tuple(shape, "tf.zeros"), _dt.numpy_dtype(dtype), 0))
+    return wrap(place(_np_filled(_shape_tuple(shape, "tf.zeros"), _dt.numpy_dtype(dtype), 0)))
 
 
 def ones(shape, dtype=_dt.float32, name=None):
     """`tf.ones`: a tensor of ones (float32 by default)."""
-    return wrap(_np_filled(_shape_tuple(shape, "tf.ones"), _dt.numpy_dtype(dtype), 1))
+    return wrap(place(_np_filled(_shape_tuple(shape, "tf.ones"), _dt.numpy_dtype(dtype), 1)))
 
 
 def xp_dtype(xp, dtype: np.dtype):
@@ -120,7 +120,7 @@ def zeros_like(input, dtype=None, name=None):  # noqa: A002 - TensorFlow's argum
     xp = namespace_of(v)
     if xp is np:
         return wrap(_np_filled(v.shape, v.dtype if dtype is None else _dt.numpy_dtype(dtype), 0))
-    return wrap(xp.zeros(v.shape, dtype=v.dtype if dtype is None else xp_dtype(xp, _dt.numpy_dtype(dtype))))
+    return wrap(filled(xp, v.shape, 0, v.dtype if dtype is None else xp_dtype(xp, _dt.numpy_dtype(dtype)), v))
 
 
 def ones_like(input, dtype=None, name=None):  # noqa: A002
@@ -130,7 +130,7 @@ def ones_like(input, dtype=None, name=None):  # noqa: A002
     xp = namespace_of(v)
     if xp is np:
         return wrap(_np_filled(v.shape, v.dtype if dtype is None else _dt.numpy_dtype(dtype), 1))
-    return wrap(xp.ones(v.shape, dtype=v.dtype if dtype is None else xp_dtype(xp, _dt.numpy_dtype(dtype))))
+    return wrap(filled(xp, v.shape, 1, v.dtype if dtype is None else xp_dtype(xp, _dt.numpy_dtype(dtype)), v))
 
 
 def _fill_impl(xp, value, dims):
@@ -169,13 +169,13 @@ def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001
     vals = [v.numpy() if isinstance(v, _TensorLike) else v for v in (start, limit, delta)]
     if dtype is None:  # TensorFlow's inference: the highest of int32 < int64 < float32 < float64 among the three
         order = [np.dtype(t) for t in (np.int32, np.int64, np.float32, np.float64)]
-        kinds = [np.dtype(to_array(v).dtype) for v in vals]
+        kinds = [numpy_dtype_of(to_array(v)) for v in vals]
         d = max(kinds, key=lambda k: order.index(k) if k in order else len(order))
     else:
         d = _dt.numpy_dtype(dtype)
     if vals[2] == 0:
         raise ValueError("tf.range: delta must not be 0.")
-    return wrap(np.arange(vals[0], vals[1], vals[2]).astype(d))
+    return wrap(place(np.arange(vals[0], vals[1], vals[2]).astype(d)))
 
 
 def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name: str | None = None) -> Tensor:
@@ -193,4 +193,4 @@ def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name: s
         raise ValueError(f"tf.eye: num_rows ({rows}) and num_columns ({cols}) must be non-negative.")
     batch = () if batch_shape is None else _shape_tuple(batch_shape, "tf.eye")
     m = np.eye(rows, cols, dtype=_dt.numpy_dtype(dtype))
-    return wrap(np.array(np.broadcast_to(m, batch + (rows, cols))) if batch else m)
+    return wrap(place(np.array(np.broadcast_to(m, batch + (rows, cols))) if batch else m))

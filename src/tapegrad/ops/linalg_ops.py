@@ -20,6 +20,9 @@ Key decisions:
   the backend); a singular triangle falls back to substitution, giving TensorFlow's inf/nan, not an error.
 - Singular or non-positive-definite inputs raise TensorFlow's InvalidArgumentError with its message
   ("Input is not invertible.", ...) naming the op, the shape and the dtype.
+- Each factorization and solve is wrapped in `_backend.batched`: on Dask, whose own routines want particular
+  chunks and lack most of these, the same impl runs per block over the batch dimensions (a generalized ufunc,
+  the matrix dimensions of each block whole), lazily; an error then surfaces when the result is computed.
 """
 
 from __future__ import annotations

@@ -300,7 +300,7 @@ def _special_impl(op: str, name: str):
         if arrays[-1].dtype.kind != "f":
             raise _bad_dtype(op, arrays[-1], _F)
         dtype = _backend.numpy_dtype_of(arrays[-1])
-        if xp is not np and any(_backend.is_lazy(a) for a in arrays):
+        if any(_backend.is_lazy(a) for a in arrays):  # Dask (also beside a NumPy order or exponent)
             return _backend.map_blocks_elementwise(_SpecialBlock(name, dtype), arrays, dtype)
         host = [np.asarray(_backend.to_numpy(a) if xp is not np else a, dtype=np.float64) for a in arrays]
         out = np.asarray(_fn(name)(*host)).astype(dtype)

@@ -30,12 +30,11 @@ import threading
 
 import numpy as np
 
-from .._backend import namespace_of
+from .._backend import namespace_of, place
 from .._core import dtypes as _dt
 from .._core.errors import InvalidArgumentError, NotFoundError
 from .._core.primitive import convert
 from .._core.tensor import Variable, _TensorLike, wrap
-
 from .elementwise import add, multiply, subtract
 
 __all__: list[str] = []  # tf.random names live in the tf.random namespace, none at the top level
@@ -203,8 +202,9 @@ def _float_dtype(dtype, what: str):
 
 
 def _out(arr) -> _TensorLike:
-    """A Tensor for a NumPy result (rank 0 held as a NumPy scalar, as every rank-0 value is)."""
-    return wrap(arr[()] if arr.ndim == 0 else arr)
+    """A Tensor for a NumPy result (rank 0 held as a NumPy scalar, as every rank-0 value is), placed on the
+    device of the innermost `tf.device` scope (numbers are drawn on the host: the same on every device)."""
+    return wrap(place(arr[()] if arr.ndim == 0 else arr))
 
 
 def _is_py(value, number) -> bool:

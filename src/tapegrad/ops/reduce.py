@@ -67,6 +67,10 @@ def _expand(g, x, axes, keepdims):
     kept = batch + _kept_shape(xs, axes)
     if kept != gs:
         g = apply(Reshape, (g,), {"shape": kept})
+    if kept != batch + xs and not batch and is_lazy(x._value):  # Dask: split like x, not one block of its size
+        from .creation import ones_like
+
+        return g * ones_like(x, dtype=g.dtype)
     return apply(BroadcastTo, (g,), {"shape": batch + xs}) if kept != batch + xs else g
 
 
