@@ -289,3 +289,24 @@ def test_readme_dask_example(computes, capsys):
     losses = [float(line.split()[1]) for line in capsys.readouterr().out.splitlines()]
     assert losses[0] == pytest.approx(0.6931, abs=1e-4) and losses[2] < losses[1] < losses[0]
     assert computes.calls == 3
+
+
+def test_an_optimizer_applies_dask_gradients_to_numpy_variables():
+    """Variables stay materialized: a lazy gradient is computed when the optimizer applies it."""
+    import dask.array as da
+
+    rng = np.random.default_rng(0)
+    xn = rng.standard_normal((64, 3)).astype(np.float32)
+    yn = (rng.random(64) > 0.5).astype(np.float32)
+    results = []
+    for make in (lambda a: tf.constant(da.from_array(a, chunks=16)), tf.constant):
+        w = tf.Variable(np.zeros(3, np.float32))
+        opt = tf.keras.optimizers.Adam(0.1)
+        X, y = make(xn), make(yn)
+        for _ in range(3):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=y, logits=tf.linalg.matvec(X, w)))
+            opt.apply_gradients(zip(tape.gradient(loss, [w]), [w]))
+        assert isinstance(w._value, np.ndarray)
+        results.append(w.numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5)

@@ -428,6 +428,9 @@ class Optimizer:
         if g.__class__ is IndexedSlices:
             return self._rows(g, var)
         a = g._value if isinstance(g, _TensorLike) else to_array(g)
+        v = var._value
+        if a.__class__ is not v.__class__ and not (isinstance(a, np.generic) and isinstance(v, np.generic)):
+            a = _backend.like(a, v)  # onto the variable's backend and device (a Dask gradient computes)
         if tuple(a.shape) != tuple(var._value.shape):
             raise ValueError(f"{type(self).__name__}: the gradient for variable '{var.name}' has shape "
                              f"{tuple(a.shape)}, but the variable has shape {tuple(var.shape)}. Gradients must have "
