@@ -12,9 +12,21 @@ This module is the TensorFlow namespace: imports and aliases only, no logic.
 
 from __future__ import annotations
 
-from . import autodiff, dtypes, errors, linalg, math, nn  # noqa: E402
+from . import (  # noqa: E402  # noqa: E402,F401
+    _diagnose,  # installs the engine's diagnostic hooks (tape.trace, tape.explain)
+    autodiff,
+    config,  # tf.config: list_physical_devices, soft placement
+    debugging,
+    dtypes,
+    errors,
+    keras,
+    linalg,
+    math,
+    nn,
+    random,
+    train,  # tf.train: checkpoints
+)
 from . import ops as _ops  # installs Tensor operators and the engine's hooks
-from . import _diagnose  # installs the engine's diagnostic hooks (tape.trace, tape.explain)
 from ._core import (
     DType,
     GradientTape,
@@ -25,13 +37,6 @@ from ._core import (
     as_dtype,
     custom_gradient,
 )
-from ._function import TensorSpec, function
-from . import config  # tf.config: list_physical_devices, soft placement
-from ._device import device  # tf.device
-from . import train  # tf.train: checkpoints
-from ._module import Module, name_scope
-from . import keras
-from ._recompute import recompute_grad
 from ._core.dtypes import (
     bool,
     complex64,
@@ -51,6 +56,10 @@ from ._core.dtypes import (
     uint64,
 )
 from ._core.tensor import _TensorLike
+from ._device import device  # tf.device
+from ._function import TensorSpec, function
+from ._module import Module, name_scope
+from ._recompute import recompute_grad
 from .ops import (
     abs,
     add,
@@ -107,16 +116,15 @@ from .ops import (
     zeros,
     zeros_like,
 )
-from .ops.elementwise import floordiv, floormod, log1p, pow  # noqa: F401
 
 # Issue 3's op library: each module's __all__ holds the names TensorFlow has at the top level too.
 from .ops.array_ops import *  # noqa: E402,F401,F403
-from .ops.math_ops import *  # noqa: E402,F401,F403
+from .ops.debug_ops import *  # noqa: E402,F401,F403
+from .ops.elementwise import floordiv, floormod, log1p, pow  # noqa: F401
 from .ops.linalg_ops import *  # noqa: E402,F401,F403
+from .ops.math_ops import *  # noqa: E402,F401,F403
 from .ops.nn_ops import *  # noqa: E402,F401,F403
 from .ops.random_ops import *  # noqa: E402,F401,F403
-from .ops.debug_ops import *  # noqa: E402,F401,F403
-from . import debugging, random  # noqa: E402,F401
 
 __version__ = "0.1.0"
 newaxis = None

@@ -24,7 +24,7 @@ def backward(entries: list, seeds: list, source_ids: list, release: bool) -> dic
     reach = set(sources)
     live = []
     i = -1
-    for prim, args, params, out in entries:
+    for _prim, args, _params, out in entries:
         i += 1
         for a in args:
             if a.__class__ is Tensor and a._id in reach:
