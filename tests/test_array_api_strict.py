@@ -206,32 +206,12 @@ def test_integer_and_python_operands_stay_on_the_backend():
 
 # --------------------------------------------------------------------------- every registered primitive
 
-from tapegrad._core.primitive import REGISTRY, apply  # noqa: E402
+from primitive_runs import primitive_cases, run_primitive  # noqa: E402
+
+from tapegrad._core.primitive import REGISTRY  # noqa: E402
 from tapegrad.testing import sample_cases  # noqa: E402
 
-CASES = [(n, i) for n in sorted(p for p in REGISTRY if REGISTRY[p].differentiable)
-         for i in range(len(sample_cases(REGISTRY[n])))]
-
-
-def _primitive_run(prim, args, params, strict):
-    """[outputs..., their JVPs..., gradients...]; a multi-output primitive (qr, svd) gives several outputs."""
-    conv = (lambda a: xp.asarray(a)) if strict else (lambda a: a)
-    xs = [tf.constant(conv(np.asarray(a))) for a in args]
-    floats = [x for x in xs if x.dtype.is_floating]
-    with tf.autodiff.ForwardAccumulator(floats, [x * 0.5 + 1.0 for x in floats]) as acc:
-        with tf.GradientTape() as tape:
-            tape.watch(floats)
-            y = apply(prim, tuple(xs), params)
-            ys = list(y) if isinstance(y, tuple) else [y]
-            loss = 0.0
-            for yk in ys:
-                if yk.dtype.is_floating:
-                    w = tf.constant(conv(np.linspace(-1.0, 2.0, int(np.prod(yk.shape))).reshape(tuple(yk.shape))))
-                    loss = loss + tf.reduce_sum(yk * tf.cast(w, yk.dtype))
-    grads = tape.gradient(loss, floats, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    grads = [tf.convert_to_tensor(g) for g in grads]  # an axis-0 gather's gradient is a tf.IndexedSlices
-    jvps = acc.jvp(ys, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    return [*ys, *jvps, *grads], len(ys)
+CASES = primitive_cases()
 
 
 @pytest.mark.parametrize(("name", "index"), CASES, ids=[f"{n}-{i}" for n, i in CASES])
@@ -239,8 +219,8 @@ def test_every_primitive_matches_numpy(name, index):
     """Each registered primitive's sample: value, JVP and VJP on array-api-strict equal NumPy's."""
     prim = REGISTRY[name]
     args, params, _ = sample_cases(prim)[index]
-    got, n = _primitive_run(prim, args, params, strict=True)
-    want, _ = _primitive_run(prim, args, params, strict=False)
+    got, n = run_primitive(prim, args, params, xp.asarray)
+    want, _ = run_primitive(prim, args, params, np.asarray)
     for k, (a, b) in enumerate(zip(got, want, strict=True)):
         what = f"value #{k}" if k < n else f"JVP #{k - n}" if k < 2 * n else f"gradient #{k - 2 * n}"
         assert isinstance(a._value, STRICT), f"{name}: the {what} is a {type(a._value).__name__}"

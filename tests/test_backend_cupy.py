@@ -18,8 +18,10 @@ except Exception as e:  # CUDARuntimeError without a driver
 if N_GPUS == 0:
     pytest.skip("CuPy finds no CUDA device", allow_module_level=True)
 
+from primitive_runs import primitive_cases, run_primitive  # noqa: E402
+
 import tapegrad as tf  # noqa: E402
-from tapegrad._core.primitive import REGISTRY, apply  # noqa: E402
+from tapegrad._core.primitive import REGISTRY  # noqa: E402
 from tapegrad.testing import sample_cases  # noqa: E402
 
 GPU0 = "/job:localhost/replica:0/task:0/device:GPU:0"
@@ -71,35 +73,15 @@ def test_host_and_gpu_inputs_mix_as_in_tensorflow():
     np.testing.assert_allclose(gw.numpy(), xh.T @ (2 * r) + xh.sum(axis=0)[:, None], rtol=1e-6)
 
 
-CASES = [(n, i) for n in sorted(p for p in REGISTRY if REGISTRY[p].differentiable and p != "DeviceCopy")
-         for i in range(len(sample_cases(REGISTRY[n])))]
-
-
-def _primitive_run(prim, args, params, on_gpu):
-    conv = cupy.asarray if on_gpu else np.asarray
-    xs = [tf.constant(conv(np.asarray(a))) for a in args]
-    floats = [x for x in xs if x.dtype.is_floating]
-    with tf.autodiff.ForwardAccumulator(floats, [x * 0.5 + 1.0 for x in floats]) as acc:
-        with tf.GradientTape() as tape:
-            tape.watch(floats)
-            y = apply(prim, tuple(xs), params)
-            ys = list(y) if isinstance(y, tuple) else [y]
-            loss = 0.0
-            for yk in ys:
-                if yk.dtype.is_floating:
-                    w = tf.constant(conv(np.linspace(-1.0, 2.0, int(np.prod(yk.shape))).reshape(tuple(yk.shape))))
-                    loss = loss + tf.reduce_sum(yk * tf.cast(w, yk.dtype))
-    grads = [tf.convert_to_tensor(g) for g in tape.gradient(loss, floats,
-                                                             unconnected_gradients=tf.UnconnectedGradients.ZERO)]
-    return [*ys, *acc.jvp(ys, unconnected_gradients=tf.UnconnectedGradients.ZERO), *grads], len(ys)
+CASES = primitive_cases(exclude=("DeviceCopy",))
 
 
 @pytest.mark.parametrize(("name", "index"), CASES, ids=[f"{n}-{i}" for n, i in CASES])
 def test_every_primitive_runs_on_cupy(name, index):
     prim = REGISTRY[name]
     args, params, _ = sample_cases(prim)[index]
-    got, n = _primitive_run(prim, args, params, True)
-    want, _ = _primitive_run(prim, args, params, False)
+    got, n = run_primitive(prim, args, params, cupy.asarray)
+    want, _ = run_primitive(prim, args, params, np.asarray)
     for k, (a, b) in enumerate(zip(got, want, strict=True)):
         what = f"value #{k}" if k < n else f"JVP #{k - n}" if k < 2 * n else f"gradient #{k - 2 * n}"
         assert isinstance(a._value, cupy.ndarray), f"{name}: the {what} is a {type(a._value).__name__}"

@@ -14,9 +14,10 @@ import dask.array as da
 import dask.threaded
 import numpy as np
 import pytest
+from primitive_runs import primitive_cases, run_primitive
 
 import tapegrad as tf
-from tapegrad._core.primitive import REGISTRY, apply
+from tapegrad._core.primitive import REGISTRY
 from tapegrad.testing import sample_cases
 
 DA = da.Array
@@ -54,37 +55,17 @@ def _dask(a, chunk=2):
 
 # --------------------------------------------------------------------------- every registered primitive
 
-CASES = [(n, i) for n in sorted(p for p in REGISTRY if REGISTRY[p].differentiable)
-         for i in range(len(sample_cases(REGISTRY[n])))]
-
-
-def _primitive_run(prim, args, params, lazy):
-    conv = _dask if lazy else np.asarray
-    xs = [tf.constant(conv(a)) for a in args]
-    floats = [x for x in xs if x.dtype.is_floating]
-    with tf.autodiff.ForwardAccumulator(floats, [x * 0.5 + 1.0 for x in floats]) as acc:
-        with tf.GradientTape() as tape:
-            tape.watch(floats)
-            y = apply(prim, tuple(xs), params)
-            ys = list(y) if isinstance(y, tuple) else [y]
-            loss = 0.0
-            for yk in ys:
-                if yk.dtype.is_floating:
-                    w = tf.constant(conv(np.linspace(-1.0, 2.0, int(np.prod(yk.shape))).reshape(tuple(yk.shape))))
-                    loss = loss + tf.reduce_sum(yk * tf.cast(w, yk.dtype))
-    grads = tape.gradient(loss, floats, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    grads = [tf.convert_to_tensor(g) for g in grads]
-    return [*ys, *acc.jvp(ys, unconnected_gradients=tf.UnconnectedGradients.ZERO), *grads], len(ys)
+CASES = primitive_cases()
 
 
 @pytest.mark.parametrize(("name", "index"), CASES, ids=[f"{n}-{i}" for n, i in CASES])
 def test_every_primitive_stays_lazy_and_matches_numpy(computes, name, index):
     prim = REGISTRY[name]
     args, params, _ = sample_cases(prim)[index]
-    got, n = _primitive_run(prim, args, params, lazy=True)
+    got, n = run_primitive(prim, args, params, _dask)
     if name not in HOST_OPS:
         assert computes.calls == 0, f"{name}: building the value, JVP and gradient computed {computes.calls} time(s)"
-    want, _ = _primitive_run(prim, args, params, lazy=False)
+    want, _ = run_primitive(prim, args, params, np.asarray)
     values = dask.compute(*got)  # one pass for all of them
     for k, (a, v, b) in enumerate(zip(got, values, want, strict=True)):
         what = f"value #{k}" if k < n else f"JVP #{k - n}" if k < 2 * n else f"gradient #{k - 2 * n}"
