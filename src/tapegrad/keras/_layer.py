@@ -54,6 +54,18 @@ def _standardize_dtype(dtype) -> str:
     return _dt.as_dtype(dtype).name
 
 
+
+def _unique(*groups) -> list:
+    """The items of `groups` in order, each object once (a layer shared by two parents counts once)."""
+    out: list = []
+    seen: set = set()
+    for group in groups:
+        for v in group:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+    return out
+
 class InputSpec:
     """What a layer accepts: ndim / min_ndim / max_ndim, dtype, and the sizes of given axes.
 
@@ -387,20 +399,8 @@ class Layer(Module):
     @property
     def variables(self) -> list:
         """All variables: weights, seed-generator states and metric variables, own first, then sublayers'."""
-        out: list = []
-        seen: set = set()
-        for v in self._trainable_variables + self._non_trainable_variables:
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        for g in self._seed_generators:
-            out.append(g.state)
-        for layer in self._layers:
-            for v in layer.variables:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        return out
+        return _unique(self._trainable_variables, self._non_trainable_variables,
+                       [g.state for g in self._seed_generators], *(layer.variables for layer in self._layers))
 
     @property
     def trainable_variables(self) -> list:
@@ -413,18 +413,8 @@ class Layer(Module):
     @property
     def weights(self) -> list:
         """The layer's weights (own first, then sublayers'), without seed-generator states."""
-        out: list = []
-        seen: set = set()
-        for v in self._trainable_variables + self._non_trainable_variables:
-            if id(v) not in seen:
-                seen.add(id(v))
-                out.append(v)
-        for layer in self._layers:
-            for v in layer.weights:
-                if id(v) not in seen:
-                    seen.add(id(v))
-                    out.append(v)
-        return out
+        return _unique(self._trainable_variables, self._non_trainable_variables,
+                       *(layer.weights for layer in self._layers))
 
     @property
     def trainable_weights(self) -> list:
