@@ -56,6 +56,9 @@ class _Tangents(dict):
         self._refs[k] = weakref.ref(out, lambda _: (d := me()) is not None and (d.pop(k, None), d._refs.pop(k, None)))
 
 
+
+hooks.accumulate = accumulate
+
 class ForwardAccumulator:
     """Computes Jacobian-vector products in forward mode, alongside the forward computation.
 

@@ -83,9 +83,7 @@ def record(prim, args: tuple, out, params: dict) -> None:
     else:  # a non-float output: no gradient flows through it (noted for tape.explain)
         return hooks.cut(prim, args, out, params)
     if st.accumulators:
-        from .forward import accumulate
-
-        accumulate(st, prim, args, out, params)
+        hooks.accumulate(st, prim, args, out, params)  # forward.py installs it (it imports this module)
 
 
 def _record_multi(st, prim, args, out, params) -> None:
