@@ -28,6 +28,7 @@ from ._core.hooks import hooks
 from ._core.primitive import apply, defjvp, defprimitive, defvjp, samples
 from ._core.tensor import Tensor, _TensorLike, install_operator, wrap
 from .ops import _samples as S
+from .ops.jacobian_seeds import keeps_onehot
 
 _SOFT = [True]
 _TYPES = ("CPU", "GPU")
@@ -240,3 +241,5 @@ for _name, _fn in [("__dask_graph__", _dask_graph), ("__dask_keys__", _dask_keys
                    ("__dask_optimize__", staticmethod(_dask_optimize)),
                    ("__dask_scheduler__", staticmethod(_dask_scheduler))]:
     install_operator(_name, _fn)
+
+keeps_onehot(DeviceCopy)  # elementwise (see ops/jacobian_seeds.py)

@@ -8,6 +8,8 @@ Key decisions:
   any leading batch dimensions the cotangent carries (vectorized Jacobians).
 - Rules are written with tapegrad ops, so an outer tape records this sweep (higher-order derivatives).
 - A non-persistent tape's entries are dropped one by one as the sweep passes them.
+- A Jacobian's seed may be structured (ops/jacobian_seeds.py: one-hot rows times a tensor): such a cotangent
+  runs an op's step itself where the op keeps the structure, else becomes dense for the ordinary step.
 """
 
 from __future__ import annotations
@@ -35,10 +37,12 @@ def backward(entries: list, seeds: list, source_ids: list, release: bool) -> dic
                     reach.add(out._id)
                 break
     cot: dict = {}
+    rows = seeds[0][1].__class__ if len(seeds) == 1 else Tensor  # a Jacobian's structured seed (one) or Tensor
+    rows = None if rows is Tensor else rows
+    add = hooks.add if rows is None else hooks.add_cotangents
     for tid, seed in seeds:
         prev = cot.get(tid)
-        cot[tid] = seed if prev is None else hooks.add(prev, seed)
-    add = hooks.add
+        cot[tid] = seed if prev is None else add(prev, seed)
     unbroadcast = hooks.unbroadcast
     if release:  # entries off every path to a source are dropped at once, the rest one by one below
         dead = set(range(n)).difference(live) if len(live) < n else ()
@@ -50,6 +54,8 @@ def backward(entries: list, seeds: list, source_ids: list, release: bool) -> dic
             entries[i] = None
         if out.__class__ is tuple:
             gs = [cot.get(o._id) if o._id in sources else cot.pop(o._id, None) for o in out]
+            if rows is not None:
+                gs = [hooks.dense_cotangent(g) for g in gs]
             if all(g is None for g in gs):
                 continue
             g0 = next(g for g in gs if g is not None)
@@ -58,6 +64,8 @@ def backward(entries: list, seeds: list, source_ids: list, release: bool) -> dic
         else:
             oid = out._id
             g = cot.get(oid) if oid in sources else cot.pop(oid, None)
+            if g.__class__ is rows:
+                g = g.pull(prim, out, args, params, reach, cot)
             if g is None:
                 continue
             nbatch = g._value.ndim - out._value.ndim
@@ -82,4 +90,6 @@ def backward(entries: list, seeds: list, source_ids: list, release: bool) -> dic
             aid = a._id
             prev = cot.get(aid)
             cot[aid] = gk if prev is None else add(prev, gk)
+    if rows is not None:
+        return {sid: hooks.dense_cotangent(cot.get(sid)) for sid in source_ids}
     return {sid: cot.get(sid) for sid in source_ids}

@@ -1,10 +1,11 @@
 """Vectorized `jacobian` and `batch_jacobian`: one backward sweep with a batch of cotangents.
 
 Key decision: no loop over output elements. The seed is a batch of one-hot rows (the identity, reshaped to
-`(n,) + target.shape`), and every VJP rule accepts cotangents with extra leading batch dimensions
-(DESIGN.md), so one sweep yields all `n` rows at once. `parallel_iterations` caps the rows per sweep to bound
-memory; `experimental_use_pfor=False` runs one unbatched sweep per row instead, as TensorFlow's while_loop
-fallback does (the same numbers up to BLAS summation order, slower).
+`(n,) + target.shape`; kept symbolic through elementwise ops, ops/jacobian_seeds.py), and every VJP rule
+accepts cotangents with extra leading batch dimensions (DESIGN.md), so one sweep yields all `n` rows at once.
+`parallel_iterations` caps the rows per sweep to bound memory; `experimental_use_pfor=False` runs one unbatched
+sweep per row instead, as TensorFlow's while_loop fallback does (the same numbers up to BLAS summation order,
+slower).
 
 TensorFlow's rules (tensorflow/python/eager/backprop.py, TF 2.21) are kept: `jacobian` returns None (or zeros)
 for sources with no path, including integer targets and sources; an empty target gives an empty Jacobian for
@@ -21,24 +22,10 @@ import math
 
 import numpy as np
 
-from .. import _backend
 from . import nest
 from .backward import backward
 from .hooks import hooks
-from .tensor import _TensorLike, wrap
-
-
-def _onehot(target, start: int, stop: int, reps: int, batched: bool = True):
-    """Seeds for rows start..stop: row k is 1 at flat position start + k of each of `reps` leading slices of
-    the target (reps = 1: rows of the identity). Shape (stop - start,) + target.shape, or target.shape."""
-    v = target._value
-    shape = tuple(v.shape)
-    rows = np.zeros((stop - start, reps, math.prod(shape) // reps if reps else 0), dtype=_backend.numpy_dtype_of(v))
-    k = np.arange(stop - start)
-    rows[k, :, start + k] = 1
-    rows = rows.reshape(((stop - start,) if batched else ()) + shape)
-    xp = _backend.namespace_of(v)
-    return wrap(rows if xp is np else xp.asarray(rows))
+from .tensor import _TensorLike
 
 
 def _ids(tape, api: str, target, sources: list) -> list:
@@ -88,7 +75,8 @@ def _rows(tape, target, ids: list, n: int, reps: int, parallel_iterations, use_p
     for start in range(0, max(n, 1), max(step, 1)):
         stop = min(n, start + step)
         batched = use_pfor or not n
-        grads = backward(entries, [(target._id, _onehot(target, start, stop, reps, batched))], live, not persistent)
+        seed = hooks.jacobian_seed(target, start, stop, reps, batched)  # one-hot rows, kept symbolic when batched
+        grads = backward(entries, [(target._id, seed)], live, not persistent)
         if not batched:  # the loop: one unbatched row
             grads = {i: None if g is None else hooks.expand_dims(g, 0) for i, g in grads.items()}
         blocks.append((stop - start, grads))

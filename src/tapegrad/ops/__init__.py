@@ -15,7 +15,7 @@ from .._core import tensor as _tensor
 from .._core.primitive import apply as _apply
 from .._core.primitive import convert as _convert
 from .._core.primitive import hooks as _hooks
-from . import creation, elementwise, indexing, linalg, reduce, shape
+from . import creation, elementwise, indexing, jacobian_seeds, linalg, reduce, shape
 from .creation import constant, convert_to_tensor, fill, ones, ones_like, range, zeros, zeros_like
 from .elementwise import *  # noqa: F401,F403
 from .elementwise import abs as _abs
@@ -180,3 +180,6 @@ _hooks.expand_dims = expand_dims
 _hooks.concat = concat
 _hooks.transpose = transpose
 _hooks.zeros = zeros
+_hooks.jacobian_seed = jacobian_seeds.seed
+_hooks.add_cotangents = jacobian_seeds.add_cotangents
+_hooks.dense_cotangent = jacobian_seeds.dense

@@ -34,6 +34,7 @@ from .._core.tensor import Tensor, _TensorLike
 from . import _samples as S
 from .elementwise import abs as _abs
 from .elementwise import add, equal, greater, greater_equal, identity, less, less_equal, multiply, not_equal, subtract
+from .jacobian_seeds import keeps_onehot
 
 # =========================================================================== tf.print
 
@@ -754,3 +755,5 @@ def ensure_shape(x, shape, name=None):
 
 # The names TensorFlow also has at the top level (tf.print, tf.Assert, ...).
 __all__ = ["print", "Assert", "assert_equal", "assert_greater", "assert_less", "assert_rank", "ensure_shape"]
+
+keeps_onehot(CheckNumerics)  # elementwise (see jacobian_seeds.py)

@@ -37,6 +37,7 @@ from .._core.primitive import (
 )
 from .._core.tensor import Tensor
 from . import _samples as S
+from .jacobian_seeds import keeps_onehot
 
 # TensorFlow's allowed-type lists, for its error message.
 _F = "bfloat16, half, float, double"
@@ -885,6 +886,13 @@ def cast(x, dtype, name=None):
     if numpy_dtype_of(x._value) == want:
         return x
     return apply(Cast, (x,), {"dtype": want})
+
+
+# Elementwise: each output element depends on the inputs' elements at its position, so a Jacobian's one-hot
+# seed rows stay symbolic through these ops (jacobian_seeds.py; tests/test_jacobian_seeds.py checks each).
+keeps_onehot(Add, Sub, Mul, Div, FloorMod, Pow, Neg, Reciprocal, DivNoNan, MulNoNan, Xlogy, Xlog1py, Xdivy, Abs,
+             Sign, Exp, Expm1, Log, Log1p, Sqrt, Rsqrt, Square, Sin, Cos, Tan, Asin, Acos, Atan, Atan2, Sinh, Cosh,
+             Tanh, Asinh, Acosh, Atanh, Sigmoid, Softplus, Maximum, Minimum, Conj, Select, Identity, Cast)
 
 
 # --------------------------------------------------------------------------- late imports used by rules

@@ -15,6 +15,7 @@ from .._core.errors import InvalidArgumentError
 from .._core.primitive import _binary_inputs, apply, as_input, convert, defjvp, defprimitive, defvjp, samples
 from .._core.tensor import Tensor, Variable
 from . import _samples as S
+from .jacobian_seeds import defrows
 
 
 def _mT(xp, a):
@@ -106,6 +107,18 @@ def _matvec_vjp_a(g, ans, a, b, ta, ca=False):
 defvjp(MatVec, _matvec_vjp_a, lambda g, ans, a, b, ta, ca=False: _mv(a, g, not ta, not ca))
 defjvp(MatVec, lambda t, ans, a, b, ta, ca=False: _mv(t, b, ta, ca),
        lambda t, ans, a, b, ta, ca=False: _mv(a, t, ta, ca))
+
+
+def _matvec_rows(ans, a, b, ta, ca=False):
+    # Row i of the vector's Jacobian is row i of op(a): a Jacobian seed's one-hot rows need no GEMM.
+    if a._value.ndim != 2 or b._value.ndim != 1 or a._value.dtype.kind != "f":
+        return None
+    from .shape import transpose
+
+    return transpose(a, (1, 0)) if ta else a
+
+
+defrows(MatVec, 1, _matvec_rows)
 samples(MatVec, lambda: [((S.arr((3, 4)), S.arr((4,), seed=1)), {"ta": False}),
                          ((S.arr((4, 3)), S.arr((4,), seed=1)), {"ta": True}),
                          ((S.arr((3, 4)), S.arr((2, 4), seed=1)), {"ta": False}),

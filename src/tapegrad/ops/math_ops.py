@@ -85,6 +85,7 @@ from .elementwise import (
     truncatemod,
     where,
 )
+from .jacobian_seeds import keeps_onehot
 from .reduce import (
     argmax,
     argmin,
@@ -1334,3 +1335,6 @@ def is_strictly_increasing(x, name=None):
     False
     """
     return _monotone(x, True, "tf.math.is_strictly_increasing")
+
+# Elementwise (see jacobian_seeds.py).
+keeps_onehot(Erf, Erfc, Lgamma, Digamma, Polygamma, Zeta, Erfinv, Ndtri, AddN)

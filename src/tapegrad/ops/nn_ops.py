@@ -61,6 +61,7 @@ from .elementwise import (
     tanh,
     where,
 )
+from .jacobian_seeds import keeps_onehot
 from .reduce import normalize_axis, reduce_mean, reduce_sum
 from .shape import broadcast_to, concat, expand_dims, reshape, squeeze, transpose
 
@@ -1765,3 +1766,5 @@ def avg_pool(input: TensorLike, ksize: Ints, strides: Ints, padding: str,  # noq
     """
     return _pool_nd("avg_pool", avg_pool1d, avg_pool2d, input, ksize, strides, padding, data_format)
 
+# Elementwise (see jacobian_seeds.py).
+keeps_onehot(Relu, ReluGrad, Relu6, LeakyRelu, Elu, Selu, Softsign, SigmoidCrossEntropy)

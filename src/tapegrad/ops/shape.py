@@ -14,6 +14,7 @@ from .. import _backend
 from .._core.primitive import apply, as_input, convert, defjvp, defjvp_all, defprimitive, defvjp, defvjp_all, samples
 from .._core.tensor import _TensorLike
 from . import _samples as S
+from .jacobian_seeds import keeps_onehot
 
 
 def _nb(g, ans) -> int:
@@ -339,3 +340,5 @@ def unstack(value, num=None, axis=0, name="unstack"):
     if num is not None and num != n:
         raise ValueError(f"tf.unstack: num={num} but dimension {axis} has size {n}.")
     return [_take_axis(x, axis, i) for i in range(n)]
+
+keeps_onehot(Reshape)  # the flat order is kept (see jacobian_seeds.py)
