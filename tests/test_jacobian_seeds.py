@@ -68,7 +68,9 @@ def test_declared_primitive_jacobians_equal_dense_ones(name, index, backend, den
             ans = apply(prim, tuple(xs), params)
             outs = [o for o in (ans if isinstance(ans, tuple) else (ans,)) if o.dtype.is_floating]
             y = tf.sin(outs[0])  # a structured step before the primitive's own
-        return tape.jacobian(y, floats), tape.jacobian(outs[0], floats, parallel_iterations=2)
+        batch = [tape.batch_jacobian(y, x) for x in floats  # (x @ W: example by example)
+                 if x.ndim >= 2 and y.ndim >= 2 and x.shape[0] == y.shape[0]]
+        return tape.jacobian(y, floats), tape.jacobian(outs[0], floats, parallel_iterations=2), batch
 
     got, want = dense_seeds(run)
     _assert_same(got, want, f"{name} sample {index} ({backend})")
@@ -125,6 +127,36 @@ def test_structured_and_dense_cotangents_add_up(dense_seeds):
     got, want = dense_seeds(run)
     _assert_same(got, want, "accumulation")
     np.testing.assert_array_equal(got[2].numpy(), np.eye(4))
+
+
+@pytest.mark.parametrize("chunk", [None, 3])
+def test_batch_jacobian_of_dense_layers_takes_no_dense_rows(chunk, monkeypatch, dense_seeds):
+    r = np.random.default_rng(2)
+    x = tf.constant(r.standard_normal((6, 4)))
+    w1, b1 = tf.constant(r.standard_normal((4, 5))), tf.constant(r.standard_normal(5))
+    w2 = tf.constant(r.standard_normal((3, 5)))
+
+    def run():
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            h = tf.nn.relu(tf.matmul(x, w1) + b1)
+            y = tf.tanh(tf.matmul(h, w2, transpose_b=True))  # a second layer: dense rows from here on
+            z = tf.sigmoid(tf.linalg.matvec(w2, h))
+        return (tape.batch_jacobian(h, x, parallel_iterations=chunk), tape.batch_jacobian(y, x),
+                tape.batch_jacobian(z, x), tape.jacobian(h, x))
+
+    got, want = dense_seeds(run)
+    _assert_same(got, want, "dense layers")
+    calls = []
+    real = jacobian_seeds.OneHotRows.dense
+    monkeypatch.setattr(jacobian_seeds.OneHotRows, "dense", lambda self: calls.append(self.shape) or real(self))
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        h = tf.nn.relu(tf.matmul(x, w1) + b1)
+    j = tape.batch_jacobian(h, x, parallel_iterations=chunk)
+    assert calls == []
+    mask = (x.numpy() @ w1.numpy() + b1.numpy() > 0).astype(float)
+    np.testing.assert_allclose(j.numpy(), mask[:, :, None] * w1.numpy().T[None], rtol=1e-13)
 
 
 def test_batch_jacobian_and_multi_output_ops(dense_seeds):

@@ -11,11 +11,12 @@ the structure:
 - ops that map each output to the input element at the same flat position (`keeps_onehot`): elementwise ops
   and reshapes. Their Jacobian is diagonal in flat order, so their VJP is pointwise linear in g and
   vjp(P[k] * d) = P[k] * vjp(d): the rule runs once, on d, in O(size) instead of O(rows * size);
-- ops with declared Jacobian rows (`defrows`, MatVec for its vector): vjp(P[k] * d) = d[i_k] * R[i_k], a row
-  scaling instead of a product with the identity.
-Any other op, a broadcast input, or batch_jacobian's repeated pattern at a `defrows` op gets the dense rows
-P * d, and the sweep goes on as before. All of it is computed with tapegrad ops, so an outer tape records it
-(Hessians of such Jacobians), and `ENABLED = False` gives the plain dense sweep (the tests compare the two).
+- ops with declared Jacobian rows (`defrows`: MatVec for its vector, MatMul for its left operand):
+  vjp(P[k] * d) = d[i_k] * R[i_k], a row scaling instead of a product with the identity; for batch_jacobian,
+  example by example along the leading axis (a dense layer's x @ W).
+Any other op, or a broadcast input, gets the dense rows P * d, and the sweep goes on as before. All of it is
+computed with tapegrad ops, so an outer tape records it (Hessians of such Jacobians), and `ENABLED = False`
+gives the plain dense sweep (the tests compare the two).
 """
 
 from __future__ import annotations
@@ -43,9 +44,12 @@ def keeps_onehot(*prims: Primitive) -> None:
 
 
 def defrows(prim: Primitive, argnum: int, rows) -> None:
-    """Declares the Jacobian rows of `prim` for input `argnum`: `rows(ans, *args, **params)` returns R with
-    R[i] the input's gradient for the i-th one-hot output cotangent (shape (ans.size,) + input shape), or None
-    where it cannot (the dense rows are used then)."""
+    """Declares the Jacobian rows of `prim` for input `argnum`. `rows(ans, *args, **params)` returns
+    `(R, False)` with R[i] the input's gradient for the i-th one-hot output cotangent (shape (ans.size,) +
+    the input's shape); or `(R, True)` where the op works example by example along the leading axis with the
+    same Jacobian for each (x @ W): R[i] is then one example's gradient for its i-th output (shape
+    (ans.size / examples,) + the input's shape without its leading axis); or None where it cannot (the dense
+    rows are used then)."""
     RULES.setdefault(prim, {})[argnum] = rows
 
 
@@ -106,23 +110,40 @@ class OneHotRows:
                         g = _shaped(g, out, a)
                     _accumulate(cot, a._id, OneHotRows(g, self.start, self.stop, self.reps))
             return None
-        if self.reps != 1 or any(n and k not in rule for k, n in enumerate(needed)):
+        if any(n and k not in rule for k, n in enumerate(needed)):
             return self.dense()
         rows = [rule[k](out, *args, **params) if n else None for k, n in enumerate(needed)]
-        if any(n and r is None for r, n in zip(rows, needed)):
+        if any(n and not self._fits(r, a, out) for a, r, n in zip(args, rows, needed)):
             return self.dense()
-        size = math.prod(shape)
-        whole = self.start == 0 and self.stop == size
         for a, r in zip(args, rows):
-            if r is None:
-                continue
-            if not whole:
-                r = r[self.start:self.stop]
-            if not self.unit:
-                d = _ops.reshape(self.d, (size,) + (1,) * a._value.ndim)
-                r = _ops.multiply(d if whole else d[self.start:self.stop], r)
-            _accumulate(cot, a._id, r)
+            if r is not None:
+                _accumulate(cot, a._id, self._scaled_rows(*r, a, out))
         return None
+
+    def _fits(self, rows, a: Tensor, out: Tensor) -> bool:
+        """Whether declared rows `(R, per_example)` apply to this pattern: whole rows to the identity pattern,
+        per-example rows to batch_jacobian's (one example per slice of the leading axis)."""
+        if rows is None:
+            return False
+        if not rows[1]:
+            return self.reps == 1
+        return self.reps > 1 and out._value.shape[0] == a._value.shape[0] == self.reps
+
+    def _scaled_rows(self, r: Tensor, per_example: bool, a: Tensor, out: Tensor) -> Tensor:
+        """vjp(P[k] * d) for rows k: d at row k's positions times R's row for them."""
+        size = math.prod(out._value.shape)
+        m = size // self.reps
+        if not (self.start == 0 and self.stop == m):
+            r = r[self.start:self.stop]
+        if not per_example:  # d[i_k] * R[i_k]
+            if self.unit:
+                return r
+            d = _ops.reshape(self.d, (size,) + (1,) * a._value.ndim)[self.start:self.stop]
+            return _ops.multiply(d, r)
+        # batch_jacobian: row k of example e is d[e, k] * R[k], shape (rows, examples) + the example's shape
+        d = _ops.transpose(_ops.reshape(self.d, (self.reps, m)))[self.start:self.stop]
+        d = _ops.reshape(d, tuple(d._value.shape) + (1,) * (a._value.ndim - 1))
+        return _ops.multiply(d, _ops.expand_dims(r, 1))
 
 
 def _shaped(g: Tensor, out: Tensor, a: Tensor) -> Tensor:

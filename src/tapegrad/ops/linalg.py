@@ -61,6 +61,19 @@ def _matmul_vjp_b(g, ans, a, b, ta, tb, ca=False, cb=False):
 defvjp(MatMul, _matmul_vjp_a, _matmul_vjp_b)
 defjvp(MatMul, lambda t, ans, a, b, ta, tb, ca=False, cb=False: _mm(t, b, ta, tb, ca, cb),
        lambda t, ans, a, b, ta, tb, ca=False, cb=False: _mm(a, t, ta, tb, ca, cb))
+
+
+def _matmul_rows(ans, a, b, ta, tb, ca=False, cb=False):
+    # For 2-D a @ op(b), row e of the output depends on row e of a only, through op(b)^T's rows: one example's
+    # Jacobian rows, shared by all (batch_jacobian of a dense layer, jacobian_seeds.py).
+    if ta or a._value.ndim != 2 or b._value.ndim != 2 or a._value.dtype.kind != "f":
+        return None
+    from .shape import transpose
+
+    return (b if tb else transpose(b, (1, 0))), True
+
+
+defrows(MatMul, 0, _matmul_rows)
 samples(MatMul, lambda: [((S.arr((2, 3)), S.arr((3, 4), seed=1)), {"ta": False, "tb": False}),
                          ((S.arr((3, 2)), S.arr((3, 4), seed=1)), {"ta": True, "tb": False}),
                          ((S.arr((2, 3)), S.arr((4, 3), seed=1)), {"ta": False, "tb": True}),
@@ -110,12 +123,13 @@ defjvp(MatVec, lambda t, ans, a, b, ta, ca=False: _mv(t, b, ta, ca),
 
 
 def _matvec_rows(ans, a, b, ta, ca=False):
-    # Row i of the vector's Jacobian is row i of op(a): a Jacobian seed's one-hot rows need no GEMM.
-    if a._value.ndim != 2 or b._value.ndim != 1 or a._value.dtype.kind != "f":
+    # Row i of the vector's Jacobian is row i of op(a), for each vector of a batch alike: a Jacobian seed's
+    # one-hot rows need no GEMM (jacobian_seeds.py).
+    if a._value.ndim != 2 or b._value.ndim > 2 or a._value.dtype.kind != "f":
         return None
     from .shape import transpose
 
-    return transpose(a, (1, 0)) if ta else a
+    return (transpose(a, (1, 0)) if ta else a), b._value.ndim == 2
 
 
 defrows(MatVec, 1, _matvec_rows)
