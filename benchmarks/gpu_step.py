@@ -11,8 +11,9 @@ within 1.3x of hand-written CuPy. For scale, on an H100: hand-written CuPy 45.0 
 
 The hand-written step, the data, the timing loop and the FLOP count are the anchors harness's own
 (`cupy_step`, `data`, `timeit`, `flops`), imported from ../shared/bench/gpu_anchors.py, so both sides are
-measured the same way. The tapegrad step is what a TensorFlow user writes: variables created under
-`tf.device('/GPU:0')`, a tape, `tf.nn.sparse_softmax_cross_entropy_with_logits`, `assign_sub`.
+measured the same way; the two sides alternate `--rounds` times (3) and each keeps its best time, since a
+shared machine drifts between measurements. The tapegrad step is what a TensorFlow user writes: variables
+created under `tf.device('/GPU:0')`, a tape, `tf.nn.sparse_softmax_cross_entropy_with_logits`, `assign_sub`.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ TARGETS = {"large": 1.3, "xl": 1.1}
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description="tapegrad vs hand-written CuPy: one MLP SGD step")
     p.add_argument("--sizes", nargs="+", default=["small", "large", "xl"])
+    p.add_argument("--rounds", type=int, default=3,
+                   help="alternate the two sides this many times and keep each one's best (the machine drifts)")
     args = p.parse_args(argv)
     anchors = load_anchors()
     import tapegrad as tf
@@ -87,8 +90,10 @@ def main(argv=None) -> None:
     results = {}
     for size in args.sizes:
         batch, dims = anchors.SIZES[size]
-        t_hand = anchors.cupy_step(batch, dims)
-        t_ours = tapegrad_step(anchors, batch, dims)
+        t_hand = t_ours = float("inf")
+        for _ in range(max(1, args.rounds)):
+            t_hand = min(t_hand, anchors.cupy_step(batch, dims))
+            t_ours = min(t_ours, tapegrad_step(anchors, batch, dims))
         ratio = t_ours / t_hand
         target = TARGETS.get(size)
         verdict = "" if target is None else f"<= {target}x: {'met' if ratio <= target else 'NOT met'}"

@@ -19,9 +19,10 @@ def primitive_cases(exclude=()) -> list[tuple[str, int]]:
             for i in range(len(sample_cases(REGISTRY[n])))]
 
 
-def run_primitive(prim, args, params, to_backend):
+def run_primitive(prim, args, params, to_backend, post=None):
     """[outputs..., their JVPs..., gradients...] and the number of outputs (qr, svd give several), with every
-    input converted by `to_backend` (a function of a NumPy array)."""
+    input converted by `to_backend` (a function of a NumPy array). `post(outputs) -> outputs`, if given, is
+    applied to the outputs under the tape and the accumulator (e.g. to fix the signs of eigenvectors)."""
     xs = [tf.constant(to_backend(np.asarray(a))) for a in args]
     floats = [x for x in xs if x.dtype.is_floating]
     with tf.autodiff.ForwardAccumulator(floats, [x * 0.5 + 1.0 for x in floats]) as acc:
@@ -29,6 +30,8 @@ def run_primitive(prim, args, params, to_backend):
             tape.watch(floats)
             y = apply(prim, tuple(xs), params)
             ys = list(y) if isinstance(y, tuple) else [y]
+            if post is not None:
+                ys = post(ys)
             loss = 0.0
             for yk in ys:
                 if yk.dtype.is_floating:

@@ -358,6 +358,59 @@ def scatter_add(target, key, values, unique: bool = False):
     return xp.asarray(host)
 
 
+# --------------------------------------------------------------------------- fused CuPy kernels
+# On a GPU a small op costs its launch (tens of microseconds of host time), whatever its size: where a rule
+# would chain several CuPy calls on the hot path of a training step, one elementwise kernel does the work.
+# Each is compiled on first use (and cached by CuPy on disk), float32 and float64 only.
+
+_CUPY_KERNELS: dict = {}
+
+
+def _cupy_kernel(name: str, inputs: str, outputs: str, body: str):
+    k = _CUPY_KERNELS.get(name)
+    if k is None:
+        import cupy
+
+        k = _CUPY_KERNELS[name] = cupy.ElementwiseKernel(inputs, outputs, body, "tapegrad_" + name)
+    return k
+
+
+def fused_relu_grad(g, y):
+    """TensorFlow's ReluGrad, `g * (y > 0)` (a NaN gradient stays NaN), as one kernel for CuPy float32/64
+    arrays of one dtype; None for anything else (the caller's generic code runs)."""
+    if kind_of(g) != "cupy" or kind_of(y) != "cupy" or g.dtype != y.dtype or g.dtype.char not in "fd":
+        return None
+    return _cupy_kernel("relu_grad", "T g, T y", "T out", "out = g * (T)(y > 0)")(g, y)
+
+
+def fused_sparse_xent(logits, labels, with_backprop: bool):
+    """Sparse softmax cross-entropy of CuPy float32/64 `logits` (..., c) and integer `labels` (...) in five
+    kernels (max, exp, sum, loss, backprop): the loss and, if `with_backprop`, softmax - one_hot. A label
+    outside [0, c) gives a NaN loss and backprop row, as TensorFlow's GPU kernel does. None where it does not
+    apply (the caller's generic code runs)."""
+    if kind_of(logits) != "cupy" or kind_of(labels) != "cupy" or logits.dtype.char not in "fd" or \
+            labels.dtype.kind not in "iu" or logits.ndim == 0 or logits.shape[-1] == 0:
+        return None
+    import cupy
+
+    c = logits.shape[-1]
+    x = cupy.ascontiguousarray(logits).reshape(-1, c)
+    ids = cupy.ascontiguousarray(labels).reshape(-1)
+    m = x.max(axis=1, keepdims=True)
+    e = _cupy_kernel("xent_exp", "T x, T m", "T e", "e = exp(x - m)")(x, m)
+    s = e.sum(axis=1)
+    nan = "(T)__int_as_float(0x7fc00000)"  # a label outside [0, c): NaN
+    loss = _cupy_kernel("xent_loss", "T s, T m, L l, raw T x, int64 c", "T loss",
+                        f"loss = (l < 0 || l >= c) ? {nan} : (T)(log(s) - (x[i * c + l] - m))")(s, m[:, 0], ids, x, c)
+    loss = loss.reshape(labels.shape)
+    if not with_backprop:
+        return loss
+    bp = _cupy_kernel("xent_backprop", "T e, T s, raw L l, int64 c", "T bp",
+                      f"const long long k = l[i / c]; bp = (k < 0 || k >= c) ? {nan} : e / s - (T)(i % c == k)")
+    bp = bp(e, s[:, None], ids, c)
+    return loss, bp.reshape(logits.shape)
+
+
 def _scatter_block(target, values, key):
     return scatter_add(target.copy(), key, values)
 

@@ -309,10 +309,19 @@ def slogdet(input, name=None):  # noqa: A002
 
 # =========================================================================== solves
 
+def _same_batch(xp, a, b):
+    """`a` and `b` broadcast to their common batch dimensions (NumPy's solve broadcasts them itself; CuPy's
+    wants them equal). Rules pass cotangents with extra leading dimensions (module docstring)."""
+    if xp is np or tuple(a.shape[:-2]) == tuple(b.shape[:-2]):
+        return a, b
+    batch = tuple(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2])))
+    return xp.broadcast_to(a, batch + tuple(a.shape[-2:])), xp.broadcast_to(b, batch + tuple(b.shape[-2:]))
+
+
 def _solve_impl(xp, a, b, adjoint):
     return _guard("MatrixSolve", f"Input matrix is not invertible. A matrix of `matrix` ({list(a.shape)} "
                   f"{_dt.from_array(a).name}) is singular; use tf.linalg.lstsq for a least-squares solution.",
-                  xp.linalg.solve, _adj_arr(xp, a) if adjoint else a, b)
+                  xp.linalg.solve, *_same_batch(xp, _adj_arr(xp, a) if adjoint else a, b))
 
 
 Solve = defprimitive("MatrixSolve", batched(_solve_impl, "(i,j),(j,k)->(i,k)"))
@@ -396,7 +405,7 @@ def _trisolve_impl(xp, a, b, lower, adjoint):
         a = _adj_arr(xp, a)
         lower = not lower
     try:
-        return xp.linalg.solve(a, b)
+        return xp.linalg.solve(*_same_batch(xp, a, b))
     except Exception as e:
         if type(e).__name__ != "LinAlgError":
             raise

@@ -106,14 +106,19 @@ def _zero(xp, like):
 
 # =========================================================================== activations
 
-def _relu_impl(xp, x):
-    return np.maximum(x, 0) if xp is np else xp.maximum(x, xp.zeros_like(x))  # NaN propagates, as in TF
+def _relu_impl(xp, x):  # NaN propagates, as in TF
+    if xp is np or _backend.kind_of(x) == "cupy":  # a Python 0 keeps x's dtype (no array of zeros to make)
+        return xp.maximum(x, 0)
+    return xp.maximum(x, xp.zeros_like(x))
 
 
 Relu = defprimitive("Relu", _relu_impl)
 def _relu_grad_impl(xp, g, y):
     # TensorFlow's ReluGrad: gradients * (features > 0), a product (NaN and inf gradients stay NaN at 0)
-    return g * (y > 0) if xp is np else g * xp.astype(y > 0, g.dtype)
+    if xp is np:
+        return g * (y > 0)
+    out = _backend.fused_relu_grad(g, y)  # CuPy: one kernel
+    return g * xp.astype(y > 0, g.dtype) if out is None else out
 
 
 ReluGrad = defprimitive("ReluGrad", _relu_grad_impl)
@@ -488,15 +493,19 @@ def _sparse_xent_both(xp, logits, labels, with_backprop=True):
     if logits.shape[-1] == 0:
         loss = xp.sum(logits, axis=-1)
         return (loss, logits) if with_backprop else loss
+    if xp is not np:
+        out = _backend.fused_sparse_xent(logits, labels, with_backprop)  # CuPy float32/64: five kernels
+        if out is not None:
+            return out
     m = xp.max(logits, axis=-1, keepdims=True)
-    if xp is np:  # only z[label] is needed, not all of z: exp works in place
-        c = logits.shape[-1]
-        rows, cols = np.arange(labels.size), labels.reshape(-1)
+    if xp is np or _backend.kind_of(logits) == "cupy":  # only z[label] is needed, not all of z: exp in place
+        c = logits.shape[-1]  # (CuPy float16 too: its indexing and ufuncs are NumPy's, fewer calls than below)
+        rows, cols = xp.arange(labels.size), labels.reshape(-1)
         picked = logits.reshape(-1, c)[rows, cols].reshape(labels.shape) - m[..., 0]
         e = logits - m
-        np.exp(e, out=e)
+        xp.exp(e, out=e)
         s = e.sum(axis=-1, keepdims=True)
-        loss = np.log(s[..., 0]) - picked
+        loss = xp.log(s[..., 0]) - picked
         if not with_backprop:
             return loss
         e /= s

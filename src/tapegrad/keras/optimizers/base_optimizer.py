@@ -131,15 +131,22 @@ class Optimizer:
         self._trainable_variables_indices: dict[int, int] = {}
         self._slots: dict[tuple[int, str], Variable] = {}  # (variable key, slot name) -> slot variable
         self._deferred_slots: dict[int, dict[str, np.ndarray]] = {}  # values a checkpoint restored before build
-        self._iterations = self._new_variable(np.int64(0), "iteration")
+        self._iterations = self._new_variable(np.int64(0), "iteration", host=True)
         self._learning_rate = self._make_learning_rate(learning_rate)
 
     # ------------------------------------------------------------------ variables
 
-    def _new_variable(self, value, name: str) -> Variable:
-        """A Keras variable 'optimizer_name/name' (its path), tracked in `variables`."""
-        with _kbackend.name_scope(self.name, caller=self):
-            var = _KerasVariable(value, trainable=False, name=name)
+    def _new_variable(self, value, name: str, host: bool = False) -> Variable:
+        """A Keras variable 'optimizer_name/name' (its path), tracked in `variables`. `host`: on the host even
+        inside a `tf.device('/GPU:0')` scope (the step counter and learning rate, read as numbers each step)."""
+        if host:
+            _backend.push_placement(None)
+        try:
+            with _kbackend.name_scope(self.name, caller=self):
+                var = _KerasVariable(value, trainable=False, name=name)
+        finally:
+            if host:
+                _backend.pop_placement()
         self._variables.append(var)
         return var
 
@@ -157,7 +164,7 @@ class Optimizer:
             raise ValueError("Argument `learning_rate` should be float, or an instance of LearningRateSchedule, or a "
                              "callable (that takes in the current iteration value and returns the corresponding "
                              f"learning rate value). Received instead: learning_rate={learning_rate}")
-        return self._new_variable(np.float32(learning_rate), "learning_rate")
+        return self._new_variable(np.float32(learning_rate), "learning_rate", host=True)
 
     @property
     def variables(self) -> list[Variable]:
@@ -202,10 +209,10 @@ class Optimizer:
 
     def _lr_value(self) -> float:
         lr = self._learning_rate
-        if isinstance(lr, Variable):
-            return lr._value
+        if isinstance(lr, Variable):  # a user's variable may live on a GPU: the updates want a host number
+            return _host(lr._value)
         value = lr(self._iterations) if isinstance(lr, _schedules.LearningRateSchedule) else lr()
-        return value._value if isinstance(value, _TensorLike) else value
+        return _host(value._value) if isinstance(value, _TensorLike) else value
 
     def add_variable(self, shape, initializer="zeros", dtype=None, aggregation: str = "none", layout=None,
                      name: str | None = None) -> Variable:
