@@ -7,6 +7,7 @@ that `_core` never imports the op library.
 from __future__ import annotations
 
 import builtins as _builtins
+import warnings as _warnings
 
 import numpy as _np
 
@@ -114,6 +115,12 @@ for _name, _fn in _OPERATORS.items():
     _tensor.install_operator(_name, _fn)
 
 
+# TensorFlow computes log(0) = -inf and 0 / 0 = nan without a word, where NumPy warns from inside the ops'
+# implementations and rules. Those warnings are silenced where tapegrad's modules raise them (a user's own NumPy
+# code still warns); tf.debugging.enable_check_numerics() reports non-finite values, as in TensorFlow.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"tapegrad\.")
+
+
 # --------------------------------------------------------------------------- engine hooks
 
 def _unbroadcast(g, x, nbatch):
@@ -172,6 +179,7 @@ _hooks.zeros_like = zeros_like
 _hooks.zeros_like_batched = _zeros_like_batched
 _hooks.broadcast_like = _broadcast_like
 _hooks.convert = _convert_hook
+_hooks.identity = elementwise.identity
 
 
 # Hooks for vectorized Jacobians (_core/jacobian.py).

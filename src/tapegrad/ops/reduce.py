@@ -120,6 +120,9 @@ def _mean_impl(xp, x, axis, keepdims):
         if not n:
             return s
         return (s // n).astype(x.dtype) if xp is np else xp.astype(s // n, x.dtype)
+    if x.size == 0 and xp is np:  # nan (or an empty result), as TensorFlow gives it: without NumPy's warning
+        with np.errstate(all="ignore"):
+            return xp.sum(x, axis=axis, keepdims=keepdims) / x.dtype.type(0)
     return xp.mean(x, axis=axis, keepdims=keepdims)
 
 
