@@ -141,3 +141,22 @@ def test_after_threads_finish_the_main_thread_has_no_stray_tapes():
     np.testing.assert_allclose(float(tape.gradient(y, x)), 4.0)
     z = x * 3.0  # no tape in this thread: plain computation
     assert float(z) == 3.0
+
+
+def test_a_tape_left_open_in_a_finished_thread_gives_back_its_share_of_the_active_count():
+    """Ops take the recording path while any thread has a tape open; a thread that ends with one still entered
+    (or an accumulator) must not keep every other thread's ops on that path."""
+    import gc
+
+    from tapegrad._core.tensor import _active
+
+    before = _active[0]
+
+    def leave_open():
+        tf.GradientTape().__enter__()
+        tf.autodiff.ForwardAccumulator(tf.constant(1.0), tf.constant(1.0)).__enter__()
+        assert _active[0] == before + 2
+
+    run_in_thread(leave_open)
+    gc.collect()
+    assert _active[0] == before

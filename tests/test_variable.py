@@ -108,6 +108,19 @@ def test_read_value_is_a_snapshot():
     assert float(y) == 6.0 and float(v) == 7.0
 
 
+def test_gradient_with_respect_to_a_read_value_counts_that_read_only():
+    # TensorFlow 2.21 gives 5.0, 8.0, None (tests/parity checks the same program against it)
+    v = tf.Variable(2.0)
+    with tf.GradientTape(persistent=True) as tape:
+        r = v.read_value()
+        y = v * 3.0 + r * 5.0
+        z = v * 7.0
+    assert float(tape.gradient(y, r)) == 5.0
+    assert float(tape.gradient(y, v)) == 8.0
+    assert tape.gradient(z, r) is None
+    assert v.read_value().__class__ is tf.Tensor  # outside a tape: a plain read, no op
+
+
 def test_gradient_uses_the_values_read_before_an_assign():
     x = tf.Variable(2.0)
     with tf.GradientTape() as tape:

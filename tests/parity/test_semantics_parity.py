@@ -389,6 +389,18 @@ def test_watched_variables_order():
     check(prog)
 
 
+def test_gradient_with_respect_to_a_read_value():
+    def prog(tf):
+        v = tf.Variable(2.0)
+        with tf.GradientTape(persistent=True) as tape:
+            r = v.read_value()
+            y = v * 3.0 + r * 5.0
+            z = v * 7.0 + tf.identity(v)
+        return [tape.gradient(y, r), tape.gradient(y, v), tape.gradient(z, r), tape.gradient(z, v)]
+
+    check(prog)
+
+
 def test_watched_variables_of_nested_structures():
     def prog(tf):
         vs = {"w": tf.Variable([1.0, 2.0], name="w"), "b": tf.Variable(0.5, name="b")}

@@ -37,8 +37,7 @@ def backward(entries: list, seeds: list, source_ids: list, release: bool) -> dic
                     reach.add(out._id)
                 break
     cot: dict = {}
-    rows = seeds[0][1].__class__ if len(seeds) == 1 else Tensor  # a Jacobian's structured seed (one) or Tensor
-    rows = None if rows is Tensor else rows
+    rows = seeds[0][1].__class__ if len(seeds) == 1 and seeds[0][1].__class__ is not Tensor else None  # Jacobian's
     add = hooks.add if rows is None else hooks.add_cotangents
     for tid, seed in seeds:
         prev = cot.get(tid)

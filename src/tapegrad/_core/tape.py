@@ -39,8 +39,24 @@ check_op = None
 
 
 def _bump(n: int) -> None:
+    _state.held.n += n
     with _lock:
         _active[0] += n
+
+
+class _Held:
+    """One thread's share of `_active`: given back when the thread ends (its thread-local state is freed), so a
+    tape left open in a finished thread does not keep every other thread's ops on the recording path."""
+
+    __slots__ = ("n",)
+
+    def __init__(self):
+        self.n = 0
+
+    def __del__(self):
+        if self.n and _lock is not None:  # (None: the interpreter is shutting down)
+            with _lock:
+                _active[0] -= self.n
 
 
 class _State(threading.local):
@@ -50,6 +66,7 @@ class _State(threading.local):
         self.tapes: list = []
         self.accumulators: list = []
         self.var_watchers: list = []
+        self.held = _Held()
 
     def variable_accessed(self, var: Variable) -> None:
         if var._trainable:

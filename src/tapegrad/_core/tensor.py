@@ -265,8 +265,11 @@ class Variable(_TensorLike):
         return read(self)
 
     def read_value(self) -> Tensor:
-        """The current value as a Tensor (a read: watched by tapes, like any use of the variable)."""
-        return read(self)
+        """The current value as a Tensor (a read: watched by tapes, like any use of the variable). Under a tape it
+        is a tensor of its own, as TensorFlow's ReadVariableOp output is: a gradient with respect to it counts
+        the uses of this read only, not every use of the variable."""
+        t = read(self)
+        return hooks.identity(t) if _active[0] else t
 
     def _new_value(self, value, op: str):
         """`value` converted as TensorFlow's assign converts it (to the variable's dtype), shape checked."""
