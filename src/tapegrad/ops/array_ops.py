@@ -3,10 +3,11 @@ boolean_mask, one_hot, repeat, meshgrid, linspace, einsum, tensordot, clip_by_no
 shape, size, rank, identity_n, and `tf.IndexedSlices`.
 
 Key decision: everything here is a composite of a few primitives (Reshape, BroadcastTo, Transpose, ConcatV2,
-the StridedSlice pair and GatherV2 / GatherV2Grad in indexing.py, MatMul, the elementwise ops), so each op
-gets its gradient, higher orders, forward mode and every array backend for free. The index arithmetic behind
-them (masks, paddings, split points, flat positions, reflections) is static and done once on the host, where
-it is also checked, so bad input fails with TensorFlow's message before any array work.
+Split / SplitV in shape.py, the StridedSlice pair and GatherV2 / GatherV2Grad in indexing.py, MatMul, the
+elementwise ops), so each op gets its gradient, higher orders, forward mode and every array backend for free.
+The index arithmetic behind them (masks, paddings, split points, flat positions, reflections) is static and
+done once on the host, where it is also checked, so bad input fails with TensorFlow's message before any array
+work.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .elementwise import add, cast, identity, maximum, minimum, sqrt, stop_gradi
 from .indexing import GatherV2, GatherV2Grad, GetItem, IndexedSlices, ScatterGrad, _slice_axis
 from .linalg import matmul
 from .reduce import reduce_sum
-from .shape import _check_same, broadcast_to, concat, expand_dims, reshape, transpose
+from .shape import Split, SplitV, _check_same, broadcast_to, concat, expand_dims, reshape, transpose
 
 __all__ = [
     "IndexedSlices", "boolean_mask", "clip_by_global_norm", "clip_by_norm", "einsum", "eye", "gather", "gather_nd",
@@ -250,7 +251,8 @@ def roll(input: TensorLike, shift: IntsLike, axis: IntsLike, name: str | None = 
         d = s[a]
         k = k % d if d else 0
         if k:  # the last k elements, then the first d - k
-            y = concat([_slice_axis(y, a, d - k, d), _slice_axis(y, a, 0, d - k)], a)
+            head, tail = apply(SplitV, (y,), {"sizes": (d - k, k), "axis": a})
+            y = concat([tail, head], a)
     return y if y is not x else identity(x)
 
 
@@ -292,11 +294,9 @@ def split(value: TensorLike, num_or_size_splits: IntsLike, axis: IntsLike = 0, n
                                      "specified, or be less than the size of the input along split_dim if not fully "
                                      f"specified.  Got: {known} (sizes {sizes}, dimension {ax} of shape {list(s)})")
         sizes = [n - known if z == -1 else z for z in sizes]
-    out, start = [], 0
-    for z in sizes:
-        out.append(_slice_axis(x, ax, start, start + z))
-        start += z
-    return out
+    if not sizes:
+        return []
+    return list(apply(Split if spec.ndim == 0 else SplitV, (x,), {"sizes": tuple(sizes), "axis": ax}))
 
 
 def slice(input_: TensorLike, begin: IntsLike, size: IntsLike, name: str | None = None) -> Tensor:  # noqa: A001

@@ -1,4 +1,5 @@
-"""Shape ops: reshape, transpose, expand_dims, squeeze, broadcast_to, concat, stack.
+"""Shape ops: reshape, transpose, expand_dims, squeeze, broadcast_to, concat, stack, unstack, and the Split /
+SplitV / Unpack primitives behind tf.split and tf.unstack.
 
 Key decision: these rules are where batched cotangents need care (DESIGN.md): a cotangent may carry
 `nb = g.ndim - ans.ndim` leading batch dimensions, and every rule here maps them through untouched.
@@ -204,16 +205,8 @@ def _concat_impl(xp, *xs, axis):
 Concat = defprimitive("ConcatV2", _concat_impl)
 
 
-def _concat_vjp(g, ans, *xs, axis):
-    from .indexing import _slice_axis
-
-    nb = _nb(g, ans)
-    grads, start = [], 0
-    for x in xs:
-        n = x._value.shape[axis]
-        grads.append(_slice_axis(g, nb + axis, start, start + n))
-        start += n
-    return grads
+def _concat_vjp(g, ans, *xs, axis):  # one SplitV of g (n slices would each be a full-size scatter at order 2)
+    return list(apply(SplitV, (g,), {"sizes": tuple(x._value.shape[axis] for x in xs), "axis": _nb(g, ans) + axis}))
 
 
 defvjp_all(Concat, _concat_vjp)
@@ -288,11 +281,8 @@ def _stack_impl(xp, *xs, axis):
 Pack = defprimitive("Pack", _stack_impl)
 
 
-def _stack_vjp(g, ans, *xs, axis):
-    from .indexing import _take_axis
-
-    nb = _nb(g, ans)
-    return [_take_axis(g, nb + axis, i) for i in range(len(xs))]
+def _stack_vjp(g, ans, *xs, axis):  # one Unpack of g
+    return list(apply(Unpack, (g,), {"axis": _nb(g, ans) + axis}))
 
 
 defvjp_all(Pack, _stack_vjp)
@@ -329,8 +319,6 @@ def unstack(value, num=None, axis=0, name="unstack"):
     >>> len(tf.unstack(tf.zeros((3, 2))))
     3
     """
-    from .indexing import _take_axis
-
     x = as_input(value)
     nd = len(x._value.shape)
     if nd == 0:
@@ -339,6 +327,59 @@ def unstack(value, num=None, axis=0, name="unstack"):
     n = x._value.shape[axis]
     if num is not None and num != n:
         raise ValueError(f"tf.unstack: num={num} but dimension {axis} has size {n}.")
-    return [_take_axis(x, axis, i) for i in range(n)]
+    return list(apply(Unpack, (x,), {"axis": axis})) if n else []
+
+
+# =========================================================================== Split, SplitV, Unpack
+# tf.split and tf.unstack are each one op with n outputs (TensorFlow's Split / SplitV and Unpack), not n slices:
+# their gradient is one concat (stack) of the pieces' cotangents, where n slices' gradients would each scatter
+# into a zero array of the input's size and be summed, O(n * size). The engine gives zeros for pieces with no
+# cotangent. `axis` may be negative (the VJPs hand Concat / Pack a non-negative one, past the batch dims).
+
+def _split_impl(xp, x, sizes, axis):
+    pre = (slice(None),) * (axis % x.ndim)
+    out, start = [], 0
+    for z in sizes:
+        out.append(x[pre + (slice(start, start + z), ...)])  # (the array API wants `...` for unindexed axes)
+        start += z
+    return tuple(out)
+
+
+def _unstack_impl(xp, x, axis):
+    axis %= x.ndim
+    pre = (slice(None),) * axis
+    return tuple(x[pre + (i, ...)] for i in range(x.shape[axis]))
+
+
+def _split_vjp(g, ans, x, sizes, axis):
+    if len(g) == 1:
+        return g[0]
+    return apply(Concat, tuple(g), {"axis": _nb(g[0], ans[0]) + axis % x._value.ndim})
+
+
+def _unstack_vjp(g, ans, x, axis):
+    return apply(Pack, tuple(g), {"axis": _nb(g[0], ans[0]) + axis % x._value.ndim})
+
+
+Split = defprimitive("Split", _split_impl)  # tf.split(x, n): equal parts
+SplitV = defprimitive("SplitV", _split_impl)  # tf.split(x, sizes)
+Unpack = defprimitive("Unpack", _unstack_impl)
+for _p in (Split, SplitV):
+    defvjp(_p, _split_vjp)
+    defjvp(_p, lambda t, ans, x, sizes, axis, _p=_p: apply(_p, (t,), {"sizes": sizes, "axis": axis}))  # linear
+defvjp(Unpack, _unstack_vjp)
+defjvp(Unpack, lambda t, ans, x, axis: apply(Unpack, (t,), {"axis": axis}))
+samples(Split, lambda: [((S.arr((6,)),), {"sizes": (3, 3), "axis": 0}),
+                        ((S.arr((2, 6), seed=1),), {"sizes": (2, 2, 2), "axis": -1}),
+                        ((S.arr((4, 1, 3), seed=2),), {"sizes": (1, 1, 1, 1), "axis": 0}),
+                        ((S.arr((1, 3), seed=3),), {"sizes": (1,), "axis": 0})])
+samples(SplitV, lambda: [((S.arr((5,)),), {"sizes": (2, 3), "axis": 0}),
+                         ((S.arr((2, 5), seed=1),), {"sizes": (1, 0, 4), "axis": 1}),
+                         ((S.arr((2, 3, 4), seed=2),), {"sizes": (1, 2), "axis": -2}),
+                         ((S.arr((3, 1, 4), seed=3),), {"sizes": (0, 4), "axis": -1})])
+samples(Unpack, lambda: [((S.arr((3,)),), {"axis": 0}),
+                         ((S.arr((2, 3), seed=1),), {"axis": -1}),
+                         ((S.arr((2, 1, 3), seed=2),), {"axis": 1}),
+                         ((S.arr((2, 3, 4), seed=3),), {"axis": -3})])
 
 keeps_onehot(Reshape)  # the flat order is kept (see jacobian_seeds.py)
