@@ -22,6 +22,7 @@ from . import (  # noqa: E402  # noqa: E402,F401
     keras,
     linalg,
     math,
+    nest,  # tf.nest: flatten, pack_sequence_as, map_structure, assert_same_structure
     nn,
     random,
     train,  # tf.train: checkpoints
