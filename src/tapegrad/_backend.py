@@ -329,7 +329,10 @@ def scatter_add(target, key, values, unique: bool = False):
             target[key] += values
             return target
         try:  # atomicAdd: float32, int32, uint32, uint64 with integer-array keys (CuPy's documentation)
-            cupyx.scatter_add(target, key, values)
+            if hasattr(cupy.add, "at"):  # CuPy >= 13 (cupyx.scatter_add is deprecated there)
+                cupy.add.at(target, key, values)
+            else:
+                cupyx.scatter_add(target, key, values)
             return target
         except (TypeError, ValueError, NotImplementedError):
             host = target.get()
