@@ -190,11 +190,6 @@ def _slice_axis(x, axis, start, stop):
     return apply(GetItem, (x,), {"key": key, "nbatch": 0})
 
 
-def _take_axis(x, axis, i):
-    key = (slice(None),) * axis + (i,)
-    return apply(GetItem, (x,), {"key": key, "nbatch": 0})
-
-
 # =========================================================================== gather and its transpose
 # GatherV2 gathers slices of `params` along `axis`, the first `batch_dims` dimensions of params and indices
 # matched one to one (TensorFlow's semantics); `nbatch` leading dimensions of params (a batched cotangent's)

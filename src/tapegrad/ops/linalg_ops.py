@@ -310,9 +310,10 @@ def slogdet(input, name=None):  # noqa: A002
 # =========================================================================== solves
 
 def _same_batch(xp, a, b):
-    """`a` and `b` broadcast to their common batch dimensions (NumPy's solve broadcasts them itself; CuPy's
-    wants them equal). Rules pass cotangents with extra leading dimensions (module docstring)."""
-    if xp is np or tuple(a.shape[:-2]) == tuple(b.shape[:-2]):
+    """`a` and `b` broadcast to their common batch dimensions (CuPy's solve wants them equal, and the
+    substitution below builds its result from both). Rules pass cotangents with extra leading dimensions
+    (module docstring)."""
+    if tuple(a.shape[:-2]) == tuple(b.shape[:-2]):
         return a, b
     batch = tuple(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2])))
     return xp.broadcast_to(a, batch + tuple(a.shape[-2:])), xp.broadcast_to(b, batch + tuple(b.shape[-2:]))
@@ -385,9 +386,7 @@ def _cat(xp, parts):
 
 def _substitute(xp, a, b, lower):
     """Forward or back substitution for a triangular `a` (zero pivots give inf/nan, as TensorFlow's do)."""
-    shape = tuple(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2])))
-    a = xp.broadcast_to(a, shape + tuple(a.shape[-2:]))
-    b = xp.broadcast_to(b, shape + tuple(b.shape[-2:]))
+    a, b = _same_batch(xp, a, b)
     n = a.shape[-1]
     xs: list = [None] * n
     for i in range(n) if lower else range(n - 1, -1, -1):
