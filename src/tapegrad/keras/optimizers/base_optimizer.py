@@ -22,6 +22,7 @@ Key decisions:
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import warnings
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ... import _backend
+from ... import _backend, _device
 from ..._core.tensor import Tensor, Variable, _TensorLike, to_array, wrap
 from ...ops.indexing import IndexedSlices
 from .. import backend as _kbackend
@@ -139,14 +140,9 @@ class Optimizer:
     def _new_variable(self, value, name: str, host: bool = False) -> Variable:
         """A Keras variable 'optimizer_name/name' (its path), tracked in `variables`. `host`: on the host even
         inside a `tf.device('/GPU:0')` scope (the step counter and learning rate, read as numbers each step)."""
-        if host:
-            _backend.push_placement(None)
-        try:
+        with _device.device(None) if host else contextlib.nullcontext():  # tf.device(None): no placement scope
             with _kbackend.name_scope(self.name, caller=self):
                 var = _KerasVariable(value, trainable=False, name=name)
-        finally:
-            if host:
-                _backend.pop_placement()
         self._variables.append(var)
         return var
 
