@@ -352,18 +352,12 @@ class MeanAbsoluteError(LossFunctionWrapper):
         return Loss.get_config(self)
 
 
-class BinaryCrossentropy(LossFunctionWrapper):
-    """Crossentropy for 0/1 targets and a probability (or, with `from_logits=True`, a logit) per output.
+class _SmoothedCrossentropy(LossFunctionWrapper):
+    """The arguments BinaryCrossentropy and CategoricalCrossentropy share: from_logits, label_smoothing, axis."""
 
-    >>> import tapegrad as tf
-    >>> loss = tf.keras.losses.BinaryCrossentropy(from_logits=True)
-    >>> round(float(loss([[0.0], [1.0]], [[-1.0], [2.0]])), 6)
-    0.220095
-    """
-
-    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
-                 reduction="sum_over_batch_size", name: str = "binary_crossentropy", dtype=None):
-        super().__init__(binary_crossentropy, name=name, reduction=reduction, dtype=dtype, from_logits=from_logits,
+    def __init__(self, fn: Callable, from_logits: bool, label_smoothing: float, axis: int, reduction, name: str,
+                 dtype):
+        super().__init__(fn, name=name, reduction=reduction, dtype=dtype, from_logits=from_logits,
                          label_smoothing=label_smoothing, axis=axis)
         self.from_logits = from_logits
         self.label_smoothing = label_smoothing
@@ -374,20 +368,26 @@ class BinaryCrossentropy(LossFunctionWrapper):
                 "axis": self.axis}
 
 
-class CategoricalCrossentropy(LossFunctionWrapper):
+class BinaryCrossentropy(_SmoothedCrossentropy):
+    """Crossentropy for 0/1 targets and a probability (or, with `from_logits=True`, a logit) per output.
+
+    >>> import tapegrad as tf
+    >>> loss = tf.keras.losses.BinaryCrossentropy(from_logits=True)
+    >>> round(float(loss([[0.0], [1.0]], [[-1.0], [2.0]])), 6)
+    0.220095
+    """
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction="sum_over_batch_size", name: str = "binary_crossentropy", dtype=None):
+        super().__init__(binary_crossentropy, from_logits, label_smoothing, axis, reduction, name, dtype)
+
+
+class CategoricalCrossentropy(_SmoothedCrossentropy):
     """Crossentropy for one-hot (or soft) targets and class probabilities (or logits, `from_logits=True`)."""
 
     def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
                  reduction="sum_over_batch_size", name: str = "categorical_crossentropy", dtype=None):
-        super().__init__(categorical_crossentropy, name=name, reduction=reduction, dtype=dtype,
-                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-
-    def get_config(self) -> dict:
-        return {**Loss.get_config(self), "from_logits": self.from_logits, "label_smoothing": self.label_smoothing,
-                "axis": self.axis}
+        super().__init__(categorical_crossentropy, from_logits, label_smoothing, axis, reduction, name, dtype)
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
