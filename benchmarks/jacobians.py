@@ -62,6 +62,18 @@ def ratio(res: dict, slow: str, fast: str) -> float:
     return statistics.median(a / b for a, b in zip(res[slow][1], res[fast][1]))
 
 
+def with_dense_seeds(fn):
+    """`fn` run as the same sweep with dense identity rows as its seed (structured seeds switched off)."""
+    def dense_seeds():
+        jacobian_seeds.ENABLED = False
+        try:
+            return fn()
+        finally:
+            jacobian_seeds.ENABLED = True
+
+    return dense_seeds
+
+
 def w5_cases():
     r = np.random.default_rng(5)
     Wn = (r.standard_normal((N5, N5)) / np.sqrt(N5)).astype(np.float32)
@@ -76,12 +88,7 @@ def w5_cases():
 
     eye = np.eye(N5, dtype=np.float32)
 
-    def dense_seeds():  # the same sweep with dense identity rows as its seed
-        jacobian_seeds.ENABLED = False
-        try:
-            return run(True)
-        finally:
-            jacobian_seeds.ENABLED = True
+    dense_seeds = with_dense_seeds(lambda: run(True))
 
     def numpy_vjp():  # the bench harness's floor: all 256 VJPs at once, identity seeds (a GEMM)
         y = np.tanh(Wn @ xn)
@@ -113,12 +120,7 @@ def dense_layer_cases():
             y = tf.tanh(tf.matmul(x, w) + b)
         return tape.batch_jacobian(y, x)
 
-    def dense_seeds():
-        jacobian_seeds.ENABLED = False
-        try:
-            return run()
-        finally:
-            jacobian_seeds.ENABLED = True
+    dense_seeds = with_dense_seeds(run)
 
     y = np.tanh(x.numpy() @ w.numpy())
     ref = (1 - y * y)[:, :, None] * w.numpy().T[None]

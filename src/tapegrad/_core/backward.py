@@ -37,7 +37,7 @@ def backward(entries: list, seeds: list, source_ids: list, release: bool) -> dic
                     reach.add(out._id)
                 break
     cot: dict = {}
-    rows = seeds[0][1].__class__ if len(seeds) == 1 and seeds[0][1].__class__ is not Tensor else None  # Jacobian's
+    rows = seeds[0][1].__class__ if len(seeds) == 1 and seeds[0][1].__class__ is not Tensor else None  # OneHotRows
     add = hooks.add if rows is None else hooks.add_cotangents
     for tid, seed in seeds:
         prev = cot.get(tid)
